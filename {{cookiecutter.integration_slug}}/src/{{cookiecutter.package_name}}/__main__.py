@@ -1,0 +1,5 @@
+"""``python -m {{ cookiecutter.package_name }}``: the command line (serve, call, todo, regen)."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""``python -m {{ cookiecutter.package_name }}.codegen``: run code generation.
+
+Needs only grpcio-tools (and protobuf), so the template's post-generation hook can
+run it before the project is installed. Errors are one line, exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .generate import check, init, pull_bundle, read_plan, regen
+from .layout import CodegenError, Layout
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="regen", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    init_parser = commands.add_parser(
+        "init", help="first generation, from a bake plan (the hook runs it)"
+    )
+    init_parser.add_argument("--plan", type=Path, required=True)
+    add_regen_arguments(
+        commands.add_parser("regen", help="regenerate code from proto/ (the default)")
+    )
+    return parser
+
+
+def add_regen_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bundle",
+        type=Path,
+        help="first replace proto/ with the contract's services from this bundle",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only report whether generated code is up to date (exit 1 if not)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only problems")
+
+
+def run(arguments: argparse.Namespace, layout: Layout | None = None) -> int:
+    layout = layout or Layout.of_this_project()
+    try:
+        if arguments.command == "init":
+            messages = init(layout, read_plan(arguments.plan))
+        elif getattr(arguments, "check", False):
+            stale = check(layout)
+            for name in stale:
+                print(f"out of date: {name}", file=sys.stderr)
+            if stale:
+                print("error: generated code is out of date; run regen", file=sys.stderr)
+                return 1
+            print("generated code is up to date")
+            return 0
+        else:
+            messages = []
+            if getattr(arguments, "bundle", None):
+                messages += pull_bundle(layout, arguments.bundle)
+            messages += regen(layout)
+    except CodegenError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if not getattr(arguments, "quiet", False):
+        for message in messages:
+            print(message, file=sys.stderr if message.startswith("warning") else sys.stdout)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.command is None:
+        arguments = parser.parse_args(["regen", *(argv if argv is not None else sys.argv[1:])])
+    return run(arguments)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

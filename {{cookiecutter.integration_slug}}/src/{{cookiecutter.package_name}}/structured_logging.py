@@ -1,0 +1,92 @@
+"""Logging as JSON lines (or plain text), with secrets redacted from every line.
+
+Redaction works on the finished line, traceback included, so a secret that an
+exception message echoes from a request is caught too. The secrets to hide are
+those of the call being served (set by the call pipeline) plus the service's own.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from .tenant_config import REDACTED
+
+_call_secrets: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "call_secrets", default=()
+)
+_service_secrets: list[str] = []
+# Fields a log call may add through ``extra=``; they become JSON keys.
+FIELDS = ("method", "status", "duration_ms", "request_id", "tenant", "peer", "event_key", "code")
+
+
+def set_call_secrets(secrets: Iterable[str]) -> contextvars.Token[tuple[str, ...]]:
+    return _call_secrets.set(tuple(secret for secret in secrets if secret))
+
+
+def reset_call_secrets(token: contextvars.Token[tuple[str, ...]]) -> None:
+    _call_secrets.reset(token)
+
+
+def add_service_secret(secret: str) -> None:
+    """A secret of the service itself (e.g. the shared key): redacted in every line."""
+    if secret and secret not in _service_secrets:
+        _service_secrets.append(secret)
+
+
+def redact(text: str) -> str:
+    for secret in (*_call_secrets.get(), *_service_secrets):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for name in FIELDS:
+            if name in record.__dict__:
+                entry[name] = record.__dict__[name]
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        # Redact before encoding: JSON escaping would hide a secret holding quotes.
+        redacted = {
+            key: redact(value) if isinstance(value, str) else value for key, value in entry.items()
+        }
+        return json.dumps(redacted, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = " ".join(
+            f"{name}={record.__dict__[name]}" for name in FIELDS if name in record.__dict__
+        )
+        return redact(f"{line} {extras}" if extras else line)
+
+
+def configure(level: str = "INFO", log_format: str = "json") -> None:
+    """Send all logs to stderr in the chosen format; idempotent."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_integration_handler", False):
+            root.removeHandler(old)
+    handler._integration_handler = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
