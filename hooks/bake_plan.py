@@ -81,9 +81,13 @@ def parse_choice_list(value: str, allowed: list[str], *, question: str) -> list[
 
 def check_vendor_name(name: str) -> None:
     if not name.strip():
-        raise AnswerError("vendor_name is empty: give the vendor's name, e.g. vendor_name='Acme Media'")
+        raise AnswerError(
+            "vendor_name is empty: give the vendor's name, e.g. vendor_name='Acme Media'"
+        )
     if len(name) > MAX_VENDOR_NAME:
-        raise AnswerError(f"vendor_name is {len(name)} characters long; keep it to {MAX_VENDOR_NAME}")
+        raise AnswerError(
+            f"vendor_name is {len(name)} characters long; keep it to {MAX_VENDOR_NAME}"
+        )
     if any(ord(char) < 32 or ord(char) == 127 for char in name):
         raise AnswerError("vendor_name contains a control character (newline, tab, ...); remove it")
 
@@ -91,8 +95,8 @@ def check_vendor_name(name: str) -> None:
 def check_slug(slug: str) -> None:
     if not SLUG_PATTERN.match(slug):
         raise AnswerError(
-            f"integration_slug {slug!r} is not a valid directory name: use lowercase letters, digits,"
-            " '-', '_' or '.', starting with a letter or digit, at most 80 characters"
+            f"integration_slug {slug!r} is not a valid directory name: use lowercase letters,"
+            " digits, '-', '_' or '.', starting with a letter or digit, at most 80 characters"
         )
 
 
@@ -127,7 +131,9 @@ def resolve_bundle_dir(answer: str, *, catalog_dir: Path, output_dir: Path) -> P
     if not bundle.is_absolute():
         bundle = output_dir / bundle
     if not bundle.is_dir():
-        raise AnswerError(f"proto_bundle {str(bundle)!r} is not a directory; give the path of the .proto bundle")
+        raise AnswerError(
+            f"proto_bundle {str(bundle)!r} is not a directory; give the path of the .proto bundle"
+        )
     if next(bundle.rglob("*.proto"), None) is None:
         raise AnswerError(f"proto_bundle {str(bundle)!r} holds no .proto files")
     return bundle.resolve()
@@ -146,7 +152,9 @@ def make_plan(answers: dict[str, Any], *, catalog_dir: Path, output_dir: Path) -
     check_slug(answers["integration_slug"])
     check_package_name(answers["package_name"])
     check_bundle_identifier(answers["bundle_identifier"])
-    bundle_dir = resolve_bundle_dir(answers["proto_bundle"], catalog_dir=catalog_dir, output_dir=output_dir)
+    bundle_dir = resolve_bundle_dir(
+        answers["proto_bundle"], catalog_dir=catalog_dir, output_dir=output_dir
+    )
 
     services = [
         {"name": service["name"], "role": "vendor"}
@@ -157,14 +165,20 @@ def make_plan(answers: dict[str, Any], *, catalog_dir: Path, output_dir: Path) -
     if choice_key:
         optional = [service for service in integration_type["services"] if service.get("optional")]
         allowed = [service["choice"] for service in optional]
-        chosen = parse_choice_list(str(answers.get(choice_key, "all")), allowed, question=choice_key)
+        chosen = parse_choice_list(
+            str(answers.get(choice_key, "all")), allowed, question=choice_key
+        )
         chosen = allowed if chosen is None else chosen
-        services += [{"name": s["name"], "role": "vendor"} for s in optional if s["choice"] in chosen]
+        services += [
+            {"name": s["name"], "role": "vendor"} for s in optional if s["choice"] in chosen
+        ]
         if not services:
             raise AnswerError(f"{choice_key}: choose at least one of {', '.join(allowed)}")
 
     event_keys = [event["key"] for event in index["events"]]
-    events = parse_choice_list(answers["event_subscriptions"], event_keys, question="event_subscriptions")
+    events = parse_choice_list(
+        answers["event_subscriptions"], event_keys, question="event_subscriptions"
+    )
     events = list(integration_type.get("default_events", [])) if events is None else events
 
     for platform in index["platform_services"]:
@@ -180,4 +194,3 @@ def make_plan(answers: dict[str, Any], *, catalog_dir: Path, output_dir: Path) -
         "services": services,
         "event_subscriptions": events,
     }
-

@@ -21,7 +21,9 @@ def template_dir() -> Path:
     for candidate in candidates:
         if candidate and (Path(candidate) / "proto_catalog" / "catalog.json").is_file():
             return Path(candidate).resolve()
-    sys.exit("error: cannot find the template's proto_catalog/ (generate with cookiecutter or cruft)")
+    sys.exit(
+        "error: cannot find the template's proto_catalog/ (generate with cookiecutter or cruft)"
+    )
 
 
 def main() -> None:

@@ -125,9 +125,7 @@ def test_short_names_are_unique_and_resolve_only_by_short_name(services):
             assert full == catalog_full
             assert services[full] == "external/notification/notification.proto"
         else:
-            assert full != catalog_full, (
-                f"{short} must not be found by the catalog's full name"
-            )
+            assert full != catalog_full, f"{short} must not be found by the catalog's full name"
 
 
 def test_short_names_cover_the_catalog_types_they_stand_in_for():
@@ -145,9 +143,7 @@ def test_all_four_rpc_kinds(pool, services):
         for m in pool.FindServiceByName(full).methods:
             kinds.add((m.client_streaming, m.server_streaming))
     assert kinds == {(False, False), (False, True), (True, False), (True, True)}
-    sync = pool.FindServiceByName(
-        "accedo.one.v2.video.CatalogSyncService"
-    ).methods_by_name["Sync"]
+    sync = pool.FindServiceByName("accedo.one.v2.video.CatalogSyncService").methods_by_name["Sync"]
     assert (sync.client_streaming, sync.server_streaming) == (False, True)
 
 
@@ -157,11 +153,9 @@ def test_every_request_starts_with_configuration(pool, services):
         for m in pool.FindServiceByName(full).methods:
             f = m.input_type.fields_by_number.get(1)
             where = f"{full}.{m.name}"
-            assert (
-                f is not None
-                and f.name == "configuration"
-                and f.json_name == "configuration"
-            ), where
+            assert f is not None and f.name == "configuration" and f.json_name == "configuration", (
+                where
+            )
             assert f.message_type is not None, where
             config_types.add(f.message_type.full_name)
     assert config_types == {"accedo.one.v2.TenantConfiguration"}
@@ -193,9 +187,7 @@ def test_manifest_has_event_subscriptions(pool):
     field = manifest.fields_by_name["event_subscriptions"]
     assert field.json_name == "eventSubscriptions" and field.is_repeated
     cls = message_factory.GetMessageClass(out)
-    msg = json_format.Parse(
-        '{"manifest": {"eventSubscriptions": ["content.video_played"]}}', cls()
-    )
+    msg = json_format.Parse('{"manifest": {"eventSubscriptions": ["content.video_played"]}}', cls())
     assert list(msg.manifest.event_subscriptions) == ["content.video_played"]
 
 
@@ -220,16 +212,14 @@ def test_awkward_features_are_present(bundle_files, pool):
             nested_message |= bool(m.nested_type)
             nested_enum |= bool(m.enum_type)
             proto3_optional |= any(fld.proto3_optional for fld in m.field)
-    assert PYTHON_KEYWORD_FIELDS <= fields
+    assert fields >= PYTHON_KEYWORD_FIELDS
     assert {"Type", "Object"} <= message_names
     assert nested_message and nested_enum and proto3_optional
     deps = {d for f in bundle_files for d in f.dependency}
     for wkt in ("timestamp", "duration", "struct", "wrappers", "empty"):
         assert f"google/protobuf/{wkt}.proto" in deps, wkt
     # Keyword-named fields work at runtime through getattr/setattr.
-    cls = message_factory.GetMessageClass(
-        pool.FindMessageTypeByName("accedo.one.v2.Filter")
-    )
+    cls = message_factory.GetMessageClass(pool.FindMessageTypeByName("accedo.one.v2.Filter"))
     msg = cls()
     getattr(msg, "in").append("x")
     setattr(msg, "class", "12")
@@ -245,8 +235,7 @@ def test_every_element_has_a_leading_comment(bundle_files):
     missing = []
     for f in bundle_files:
         comments = {
-            tuple(loc.path): loc.leading_comments.strip()
-            for loc in f.source_code_info.location
+            tuple(loc.path): loc.leading_comments.strip() for loc in f.source_code_info.location
         }
 
         def check(path, what, comments=comments, file_name=f.name):
@@ -256,7 +245,7 @@ def test_every_element_has_a_leading_comment(bundle_files):
         def enum(e, path, scope):
             check(path, f"{scope}.{e.name}")
             for i, v in enumerate(e.value):
-                check(path + (2, i), f"{scope}.{e.name}.{v.name}")
+                check((*path, 2, i), f"{scope}.{e.name}.{v.name}")
 
         def message(m, path, scope):
             if m.options.map_entry:
@@ -264,15 +253,15 @@ def test_every_element_has_a_leading_comment(bundle_files):
             name = f"{scope}.{m.name}"
             check(path, name)
             for i, fld in enumerate(m.field):
-                check(path + (2, i), f"{name}.{fld.name}")
+                check((*path, 2, i), f"{name}.{fld.name}")
             synthetic = {fld.oneof_index for fld in m.field if fld.proto3_optional}
             for i, o in enumerate(m.oneof_decl):
                 if i not in synthetic:
-                    check(path + (8, i), f"{name}.{o.name}")
+                    check((*path, 8, i), f"{name}.{o.name}")
             for i, n in enumerate(m.nested_type):
-                message(n, path + (3, i), name)
+                message(n, (*path, 3, i), name)
             for i, e in enumerate(m.enum_type):
-                enum(e, path + (4, i), name)
+                enum(e, (*path, 4, i), name)
 
         for i, m in enumerate(f.message_type):
             message(m, (4, i), f.package)

@@ -157,9 +157,7 @@ def test_catalog_compiles(catalog_files):
 
 
 def find_buf() -> str | None:
-    here = Path(sys.executable).parent / (
-        "buf.exe" if sys.platform == "win32" else "buf"
-    )
+    here = Path(sys.executable).parent / ("buf.exe" if sys.platform == "win32" else "buf")
     if here.is_file():
         return str(here)
     return shutil.which("buf")
@@ -169,8 +167,7 @@ def test_buf_lint_passes(tmp_path):
     buf = find_buf()
     if buf is None:
         pytest.fail(
-            "`buf` not found next to the Python interpreter or on PATH: "
-            "pip install buf-bin"
+            "`buf` not found next to the Python interpreter or on PATH: pip install buf-bin"
         )
     env = dict(os.environ)
     env.setdefault("BUF_CACHE_DIR", str(tmp_path / "buf-cache"))
@@ -198,9 +195,7 @@ def test_buf_exceptions_are_narrow_and_point_at_existing_files():
     )
     assert excepted == ["PACKAGE_VERSION_SUFFIX"]
     # Every ignore_only path exists and is a file.
-    paths = re.findall(
-        r"^\s+- ([\w./-]+\.proto)$", text.split("ignore_only:", 1)[1], re.MULTILINE
-    )
+    paths = re.findall(r"^\s+- ([\w./-]+\.proto)$", text.split("ignore_only:", 1)[1], re.MULTILINE)
     assert paths
     for p in paths:
         assert (CATALOG / p).is_file(), p
@@ -218,10 +213,7 @@ def test_index_shape(index):
     roles = {s["role"]: s for s in index["platform_services"]}
     assert roles["manifest"]["name"] == "integration.IntegrationService"
     assert roles["manifest"]["when"] == "always"
-    assert (
-        roles["event_dispatch"]["name"]
-        == "external.notification.EventNotificationService"
-    )
+    assert roles["event_dispatch"]["name"] == "external.notification.EventNotificationService"
     assert roles["event_dispatch"]["when"] == "events"
     for s in index["platform_services"]:
         assert set(s) == {"name", "role", "when", "label"} and s["label"]
@@ -299,9 +291,7 @@ def test_index_services_exist_and_every_service_is_indexed(index, catalog_servic
     assert not orphans, f"services defined in the catalog but in no type: {orphans}"
 
 
-def test_type_files_pull_in_no_other_types_services(
-    index, catalog_files, catalog_services
-):
+def test_type_files_pull_in_no_other_types_services(index, catalog_files, catalog_services):
     """Copying a type's files (with transitive imports) brings no foreign services."""
     by_name = {f.name: f for f in catalog_files}
 
@@ -329,9 +319,7 @@ def test_event_keys_resolve_through_event_details(index, pool):
     for e in index["events"]:
         category, event = e["key"].split(".")
         cat_field = details.fields_by_name.get(category)
-        assert cat_field is not None and cat_field.containing_oneof is category_oneof, (
-            e["key"]
-        )
+        assert cat_field is not None and cat_field.containing_oneof is category_oneof, e["key"]
         cat_msg = cat_field.message_type
         ev_field = cat_msg.fields_by_name.get(event)
         assert ev_field is not None, e["key"]
@@ -361,9 +349,7 @@ def test_every_request_starts_with_configuration(pool, catalog_services):
             field = method.input_type.fields_by_number.get(1)
             where = f"{full_name}.{method.name} ({method.input_type.full_name})"
             assert field is not None, where
-            assert (
-                field.name == "configuration" and field.json_name == "configuration"
-            ), where
+            assert field.name == "configuration" and field.json_name == "configuration", where
             assert field.message_type is not None, where
             assert field.message_type.full_name == "common.Configuration", where
 
@@ -371,9 +357,7 @@ def test_every_request_starts_with_configuration(pool, catalog_services):
 def test_configuration_json_names(pool):
     cfg = pool.FindMessageTypeByName("common.Configuration")
     assert [f.json_name for f in cfg.fields] == ["bundleIdentifier", "values"]
-    value = (
-        cfg.fields_by_name["values"].message_type.fields_by_name["value"].message_type
-    )
+    value = cfg.fields_by_name["values"].message_type.fields_by_name["value"].message_type
     assert value.full_name == "common.ConfigurationValue"
     assert {f.json_name for f in value.fields} == {
         "isOverridden",
@@ -411,7 +395,7 @@ def _iter_commentable(file_proto):
     def enum(e, path, scope):
         yield "enum", f"{scope}.{e.name}", path
         for i, v in enumerate(e.value):
-            yield "enum value", f"{scope}.{e.name}.{v.name}", path + (ENUM_VALUE, i)
+            yield "enum value", f"{scope}.{e.name}.{v.name}", (*path, ENUM_VALUE, i)
 
     def message(m, path, scope):
         if m.options.map_entry:
@@ -419,13 +403,13 @@ def _iter_commentable(file_proto):
         name = f"{scope}.{m.name}"
         yield "message", name, path
         for i, f in enumerate(m.field):
-            yield "field", f"{name}.{f.name}", path + (MSG_FIELD, i)
+            yield "field", f"{name}.{f.name}", (*path, MSG_FIELD, i)
         for i, o in enumerate(m.oneof_decl):
-            yield "oneof", f"{name}.{o.name}", path + (MSG_ONEOF, i)
+            yield "oneof", f"{name}.{o.name}", (*path, MSG_ONEOF, i)
         for i, n in enumerate(m.nested_type):
-            yield from message(n, path + (MSG_NESTED, i), name)
+            yield from message(n, (*path, MSG_NESTED, i), name)
         for i, e in enumerate(m.enum_type):
-            yield from enum(e, path + (MSG_ENUM, i), name)
+            yield from enum(e, (*path, MSG_ENUM, i), name)
 
     pkg = file_proto.package
     for i, m in enumerate(file_proto.message_type):
@@ -467,7 +451,7 @@ def _comment(catalog_files, kind, name):
 
 
 @pytest.mark.parametrize(
-    "kind,name",
+    ("kind", "name"),
     [
         ("rpc", "identity.IdentityService.Authenticate"),
         ("rpc", "identity.IdentityService.Register"),
@@ -548,19 +532,13 @@ def test_spec_on_event_json_parses_strictly(pool):
     assert played.via[0].id == "01EPY3B06MWB08MZ86ST3S8FCS"
     ctx = msg.details.end_user_request_context
     assert ctx.client_ip == "162.198.33.21"
-    assert (
-        msg.configuration.values["preshared-key"].secure_string.decrypted
-        == "super-secret"
-    )
+    assert msg.configuration.values["preshared-key"].secure_string.decrypted == "super-secret"
     again = json_format.MessageToDict(msg)
     assert again == json.loads(text)
     assert again["details"]["content"]["objectSubtype"] == "VIDEO"
     assert again["details"]["content"]["type"] == "VIDEO_PLAYED"
     assert again["details"]["content"]["videoPlayed"]["lifecycle"] == "BEACON"
-    assert (
-        again["details"]["content"]["videoPlayed"]["via"][0]["objectType"]
-        == "COLLECTION"
-    )
+    assert again["details"]["content"]["videoPlayed"]["via"][0]["objectType"] == "COLLECTION"
     assert again["details"]["content"]["videoPlayed"]["duration"] == "2360s"
 
 
@@ -582,10 +560,7 @@ def test_manifest_json_parses_strictly(pool):
     text = sample("manifest_response.json")
     msg = json_format.Parse(text, cls())
     assert list(msg.manifest.event_subscriptions) == ["content.video_played"]
-    assert (
-        msg.manifest.configuration_parameters[1].default_value.string_value
-        == "production"
-    )
+    assert msg.manifest.configuration_parameters[1].default_value.string_value == "production"
     assert json_format.MessageToDict(msg) == json.loads(text)
 
 
@@ -606,9 +581,7 @@ def test_playback_info_json_parses_strictly(pool):
     drm = vs.message_type.fields_by_name["drm_info"]
     assert drm.json_name == "drmInfo"
     assert drm.message_type.fields_by_name["type"].json_name == "type"
-    assert (
-        drm.message_type.fields_by_name["type"].enum_type.full_name == "common.DrmType"
-    )
+    assert drm.message_type.fields_by_name["type"].enum_type.full_name == "common.DrmType"
 
 
 # --------------------------------------------------------------------------
@@ -644,7 +617,7 @@ DOCUMENTED_METHODS = [
 
 
 @pytest.mark.parametrize(
-    "service_name,method_name,kind",
+    ("service_name", "method_name", "kind"),
     DOCUMENTED_METHODS,
     ids=[f"{s}.{m}" for s, m, _ in DOCUMENTED_METHODS],
 )
@@ -655,7 +628,7 @@ def test_documented_method_exists(pool, service_name, method_name, kind):
 
 
 @pytest.mark.parametrize(
-    "full_name,file_name",
+    ("full_name", "file_name"),
     [
         ("drm.DRMTokenService", "drm/token.proto"),
         (
@@ -669,19 +642,17 @@ def test_documented_service_file(pool, full_name, file_name):
 
 
 def test_documented_message_names(pool):
-    assert pool.FindMessageTypeByName(
-        "external.notification.EventDetails"
-    ).file.name == ("external/notification/events.proto")
+    assert pool.FindMessageTypeByName("external.notification.EventDetails").file.name == (
+        "external/notification/events.proto"
+    )
     identity = pool.FindServiceByName("identity.IdentityService")
     for name in ("GetAuthenticationFields", "GetRegistrationFields"):
         out = identity.methods_by_name[name].output_type
         lists = [f for f in out.fields if f.is_repeated and f.message_type is not None]
-        assert [f.message_type.full_name for f in lists] == [
-            "identity.InteractiveElement"
-        ], name
-    manifest = pool.FindMessageTypeByName(
-        "integration.GetManifestResponse"
-    ).fields_by_name["manifest"]
+        assert [f.message_type.full_name for f in lists] == ["identity.InteractiveElement"], name
+    manifest = pool.FindMessageTypeByName("integration.GetManifestResponse").fields_by_name[
+        "manifest"
+    ]
     events = manifest.message_type.fields_by_name["event_subscriptions"]
     assert events.json_name == "eventSubscriptions" and events.is_repeated
     request = pool.FindMessageTypeByName("external.notification.OnEventRequest")
