@@ -58,5 +58,9 @@ def _wrap(paragraph: str, width: int) -> str:
 def _fill(text: str, width: int, subsequent_indent: str = "") -> str:
     # Never split a word: a long URL stays whole (ruff accepts a line that is one long word).
     return textwrap.fill(
-        text, width, subsequent_indent=subsequent_indent, break_long_words=False, break_on_hyphens=False
+        text,
+        width,
+        subsequent_indent=subsequent_indent,
+        break_long_words=False,
+        break_on_hyphens=False,
     )
