@@ -16,7 +16,8 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 def template_dir() -> Path:
     """The template checkout: cookiecutter passes it; cruft only passes its source."""
     candidates = [ANSWERS.get("_repo_dir"), ANSWERS.get("_template")]
-    # cruft runs this hook from the checkout it cloned, in a process of its own.
+    # cruft passes neither, but cookiecutter runs hooks from inside the template
+    # checkout, so the parent process's working directory is it (Linux: /proc).
     candidates.append(f"/proc/{os.getppid()}/cwd")
     for candidate in candidates:
         if candidate and (Path(candidate) / "proto_catalog" / "catalog.json").is_file():

@@ -61,7 +61,27 @@ def handler_specs(model: DescriptorModel, services: Iterable[tuple[str, str]]) -
 def import_of(ref: TypeRef) -> tuple[str, str]:
     """``(source, name)`` of the import that brings ``ref``'s module into a handler."""
     package, _, name = ref.module.rpartition(".")
+    if package == "google.protobuf":  # well-known types come with protobuf itself
+        return package, name
     return (f"..generated.{package}" if package else "..generated"), name
+
+
+def _section(source: str) -> int:
+    """isort's section of an import source: 0 stdlib, 1 third party, 2 local."""
+    if source.startswith("."):
+        return 2
+    return 0 if source.split(".")[0] in ("collections", "typing") else 1
+
+
+def import_block(pairs: Iterable[tuple[str, str]]) -> str:
+    """Imports in isort's sections (stdlib, third party, local), a blank line between."""
+    sections: list[list[tuple[str, str]]] = [[], [], []]
+    for source, name in pairs:
+        sections[_section(source)].append((source, name))
+    blocks = [
+        "".join(f"{line}\n" for line in from_imports(section)) for section in sections if section
+    ]
+    return "\n".join(blocks)
 
 
 def from_imports(pairs: Iterable[tuple[str, str]]) -> list[str]:
@@ -96,13 +116,14 @@ def method_source(method: MethodModel, service: ServiceModel) -> str:
             "Server-streaming: make this an ``async def`` that ``yield``s each response. If the"
             " stream cannot be completed, raise: never end it early as if it were complete."
         )
+    paragraphs = "\n\n".join(notes)
     return (
         f"    {prefix} {method.name}(\n"
         "        self,\n"
         f"        {parameter},\n"
         "        context: CallContext,\n"
         f"    ) -> {returns}:\n"
-        f"{docstring(chr(10).join(notes), ' ' * 8)}"
+        f"{docstring(paragraphs, ' ' * 8)}"
         f"        {STUB_BODY}\n"
     )
 
@@ -125,11 +146,11 @@ def module_source(spec: HandlerSpec, package: str) -> str:
         "\nfrom __future__ import annotations\n\n",
     ]
     if _needs_async_iterator(methods):
-        lines.append("from collections.abc import AsyncIterator\n\n")
+        pairs.append(("collections.abc", "AsyncIterator"))
     if methods:
         pairs.append(("..call_context", "CallContext"))
     pairs.append((base_module, base_class))
-    lines.append("".join(f"{line}\n" for line in from_imports(_furthest_first(pairs))))
+    lines.append(import_block(pairs))
     lines.append("\n\n")
     lines.append(f"class {spec.service.name}({base_class}):\n")
     lines.append(docstring(spec.service.comment or f"The {spec.service.name} service.", "    "))
@@ -190,11 +211,6 @@ def extend_handler(path: Path, spec: HandlerSpec) -> list[str]:
     return [*messages, f"added to {path.name}: {names}"]
 
 
-def _furthest_first(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """isort's order for relative imports: ``..x`` before ``.y``."""
-    return sorted(pairs, key=lambda pair: (-len(pair[0]) + len(pair[0].lstrip(".")), pair[0]))
-
-
 def add_imports(source: str, pairs: Iterable[tuple[str, str]]) -> str:
     """Make sure ``from source import name`` holds for each pair, editing a module in place.
 
@@ -212,43 +228,48 @@ def add_imports(source: str, pairs: Iterable[tuple[str, str]]) -> str:
     }
     for source_module, name in sorted(set(pairs) - imported):
         prefix = f"from {source_module} import "
-        same = [i for i, line in enumerate(lines) if line.startswith(prefix) and "(" not in line]
-        if same:
-            names = [part.strip() for part in lines[same[0]][len(prefix) :].split(",")]
-            lines[same[0]] = from_imports((source_module, n) for n in [*names, name])[0] + "\n"
-            continue
-        relative = source_module.startswith(".")
-        block = [
-            i
-            for i, line in enumerate(lines)
-            if line.startswith("from ")
-            and line.startswith("from .") == relative
-            and not line.startswith("from __future__")
+        joinable = [
+            i for i, line in enumerate(lines) if line.startswith(prefix) and "(" not in line
         ]
+        if joinable:
+            names = [part.strip() for part in lines[joinable[0]][len(prefix) :].split(",")]
+            lines[joinable[0]] = from_imports((source_module, n) for n in [*names, name])[0] + "\n"
+            continue
+        section = _section(source_module)
         statement = from_imports([(source_module, name)])[0] + "\n"
-        if block:
-            position = next((i for i in block if lines[i] > statement), block[-1] + 1)
+        imports = [
+            (i, _section(line.split()[1]))
+            for i, line in enumerate(lines)
+            if line.startswith("from ") and not line.startswith("from __future__")
+        ]
+        same = [i for i, line_section in imports if line_section == section]
+        later = [i for i, line_section in imports if line_section > section]
+        earlier = [i for i, line_section in imports if line_section < section]
+        if same:
+            position = next((i for i in same if lines[i] > statement), same[-1] + 1)
+        elif later:
+            position, statement = later[0], statement + "\n"
         else:
-            position = next(
-                (i + 1 for i, line in enumerate(lines) if line.startswith("from __future__")), 0
-            )
-            statement = "\n" + statement
-        lines.insert(position, statement)
+            anchor = earlier or [
+                i for i, line in enumerate(lines) if line.startswith("from __future__")
+            ]
+            position, statement = (anchor[-1] + 1 if anchor else 0), "\n" + statement
+        lines[position:position] = statement.splitlines(keepends=True)
     return "".join(lines)
 
 
 def registry_source(specs: list[HandlerSpec]) -> str:
     """``handlers/__init__.py``: which class serves which service."""
-    names: dict[str, str] = {}
+    aliases: list[str] = []
     imports = ["from .base import ServiceHandler"]
     for spec in specs:
         alias = spec.service.name
-        if alias in names.values():
+        if alias in aliases:  # two services with one short name, in different packages
             alias = f"{snake_case(spec.module).title().replace('_', '')}Handler"
-        names[spec.service.full_name] = alias
+        aliases.append(alias)
         suffix = f" as {alias}" if alias != spec.service.name else ""
         imports.append(f"from .{spec.module} import {spec.service.name}{suffix}")
-    entries = "".join(f"    {string_literal(name)}: {alias},\n" for name, alias in names.items())
+    entries = "".join(f"    {alias},\n" for alias in aliases)
     return (
         docstring(
             "Which handler class serves which gRPC service.\n\n"
@@ -257,7 +278,10 @@ def registry_source(specs: list[HandlerSpec]) -> str:
         )
         + "\nfrom __future__ import annotations\n\n"
         + "".join(f"{line}\n" for line in sorted(imports))
-        + "\nHANDLERS: dict[str, type[ServiceHandler]] = {\n"
+        + "\nHANDLER_CLASSES: tuple[type[ServiceHandler], ...] = (\n"
         + entries
+        + ")\n"
+        + "HANDLERS: dict[str, type[ServiceHandler]] = {\n"
+        + "    handler.service_name: handler for handler in HANDLER_CLASSES\n"
         + "}\n"
     )
