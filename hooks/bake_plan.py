@@ -21,7 +21,8 @@ PLAN_FILE = ".bake-plan.json"
 MAX_VENDOR_NAME = 120
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,59}$")
-BUNDLE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$")
+# Labels after the first may start with a digit, as DNS labels do (com.3play.drm).
+BUNDLE_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
 
 # Names a generated package must not take: it would shadow a dependency or tool
 # the generated project imports (the standard library is checked separately).

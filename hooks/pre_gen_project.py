@@ -15,10 +15,11 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 def template_dir() -> Path:
     """The template checkout: cookiecutter passes it; cruft only passes its source."""
-    candidates = [ANSWERS.get("_repo_dir"), ANSWERS.get("_template")]
-    # cruft passes neither, but cookiecutter runs hooks from inside the template
-    # checkout, so the parent process's working directory is it (Linux: /proc).
-    candidates.append(f"/proc/{os.getppid()}/cwd")
+    # cruft passes no _repo_dir, but cookiecutter runs hooks from inside the template
+    # checkout it renders, so the parent process's working directory is it (Linux:
+    # /proc). That comes before _template, where cruft passes the template's source,
+    # not the checkout of the commit it renders (``cruft update`` renders two).
+    candidates = [ANSWERS.get("_repo_dir"), f"/proc/{os.getppid()}/cwd", ANSWERS.get("_template")]
     for candidate in candidates:
         if candidate and (Path(candidate) / "proto_catalog" / "catalog.json").is_file():
             return Path(candidate).resolve()

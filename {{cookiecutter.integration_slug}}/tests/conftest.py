@@ -8,8 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from {{ cookiecutter.package_name }}.structured_logging import JsonFormatter
-from {{ cookiecutter.package_name }}.testing import TEST_SECRETS, Harness
+from {{ cookiecutter.package_name }}.structured_logging import (
+    JsonFormatter,
+)
+from {{ cookiecutter.package_name }}.testing import (
+    TEST_SECRETS,
+    Harness,
+)
 
 
 @pytest.fixture

@@ -9,9 +9,13 @@ import grpc
 import pytest
 
 from {{ cookiecutter.package_name }} import contracts
-from {{ cookiecutter.package_name }}.generated import contract
+from {{ cookiecutter.package_name }}.generated import (
+    contract,
+)
 from {{ cookiecutter.package_name }}.handlers import platform
-from {{ cookiecutter.package_name }}.rpc_caller import load_sample
+from {{ cookiecutter.package_name }}.rpc_caller import (
+    load_sample,
+)
 from {{ cookiecutter.package_name }}.testing import Harness
 
 

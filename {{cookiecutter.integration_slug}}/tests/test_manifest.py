@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from google.protobuf import json_format
 
-from {{ cookiecutter.package_name }}.generated import contract
-from {{ cookiecutter.package_name }}.parameters import PARAMETERS
+from {{ cookiecutter.package_name }}.generated import (
+    contract,
+)
+from {{ cookiecutter.package_name }}.parameters import (
+    PARAMETERS,
+)
 from {{ cookiecutter.package_name }}.testing import Harness
 
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.codegen.generate import check
-from {{ cookiecutter.package_name }}.codegen.layout import Layout
-from {{ cookiecutter.package_name }}.codegen.version_floors import generated_versions
-from {{ cookiecutter.package_name }}.settings import markdown_table
+from {{ cookiecutter.package_name }}.codegen.generate import (
+    check,
+)
+from {{ cookiecutter.package_name }}.codegen.layout import (
+    Layout,
+)
+from {{ cookiecutter.package_name }}.codegen.version_floors import (
+    generated_versions,
+)
+from {{ cookiecutter.package_name }}.settings import (
+    markdown_table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -10,12 +12,29 @@ import pytest
 from google.protobuf import json_format, message_factory
 
 from {{ cookiecutter.package_name }} import contracts
-from {{ cookiecutter.package_name }}.errors import ConfigurationError
-from {{ cookiecutter.package_name }}.parameters import PARAMETERS
-from {{ cookiecutter.package_name }}.tenant_config import Secret, TenantConfigParser
-from {{ cookiecutter.package_name }}.testing import TEST_SECRETS, Harness, sample_tenant
+from {{ cookiecutter.package_name }}.codegen.tenant_writer import (
+    tenant_document,
+    write_tenant_files,
+)
+from {{ cookiecutter.package_name }}.errors import (
+    ConfigurationError,
+)
+from {{ cookiecutter.package_name }}.generated import contract
+from {{ cookiecutter.package_name }}.parameters import (
+    PARAMETERS,
+)
+from {{ cookiecutter.package_name }}.tenant_config import (
+    Secret,
+    TenantConfigParser,
+)
+from {{ cookiecutter.package_name }}.testing import (
+    TEST_SECRETS,
+    Harness,
+    sample_tenant,
+)
 
 MANIFEST = "IntegrationService.GetManifest"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def configuration_message(document: dict[str, Any]) -> Any:
@@ -110,3 +129,35 @@ def test_secret_compares_and_hides() -> None:
     assert not secret.matches("other")
     assert "s3cr3t" not in repr(secret)
     assert "s3cr3t" not in f"{secret}"
+
+
+def test_the_committed_example_follows_parameters_py() -> None:
+    """``tenant.example.json`` holds every declared key, secrets as placeholders only."""
+    example = json.loads((ROOT / "tenant.example.json").read_text(encoding="utf-8"))
+    assert example == tenant_document(contract.BUNDLE_IDENTIFIER), "run regen to update it"
+    for value in example["values"].values():
+        if "secureString" in value:
+            assert value["secureString"]["decrypted"].startswith("replace-with-your-")
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "tenant.json" in ignored
+    assert "tenant.example.json" not in ignored
+
+
+def test_tenant_json_is_written_once_and_never_overwritten(tmp_path: Path) -> None:
+    messages = write_tenant_files(tmp_path, "com.example.test")
+    assert messages == [
+        "wrote tenant.example.json",
+        "wrote tenant.json (git-ignored: put your test secrets there)",
+    ]
+    local = tmp_path / "tenant.json"
+    mine = json.loads(local.read_text(encoding="utf-8"))
+    mine["values"]["api-key"]["secureString"]["decrypted"] = TEST_SECRETS["api-key"]
+    local.write_text(json.dumps(mine), encoding="utf-8")
+    assert write_tenant_files(tmp_path, "com.example.test") == []
+    assert json.loads(local.read_text(encoding="utf-8")) == mine
+    mine["values"]["retired-key"] = {"stringValue": "x"}
+    local.write_text(json.dumps(mine), encoding="utf-8")
+    [warning] = write_tenant_files(tmp_path, "com.example.test")
+    assert warning.startswith("warning: tenant.json does not match parameters.py")
+    assert TEST_SECRETS["api-key"] not in warning
+    assert json.loads(local.read_text(encoding="utf-8")) == mine

@@ -12,8 +12,13 @@ import grpc
 import pytest
 
 from {{ cookiecutter.package_name }} import contracts
-from {{ cookiecutter.package_name }}.rpc_caller import load_sample
-from {{ cookiecutter.package_name }}.stub_status import is_unfilled
+from {{ cookiecutter.package_name }}.rpc_caller import (
+    load_sample,
+)
+from {{ cookiecutter.package_name }}.stub_status import (
+    is_stub,
+    is_unfilled,
+)
 from {{ cookiecutter.package_name }}.testing import Harness
 
 
@@ -28,8 +33,6 @@ async def test_unfilled_stubs_answer_unimplemented(harness: Harness) -> None:
 
 
 def test_stub_detection_sees_a_filled_method() -> None:
-    from {{ cookiecutter.package_name }}.stub_status import is_stub
-
     def stub() -> None:
         """Docstring."""
         raise NotImplementedError

@@ -4,8 +4,10 @@ It is applied when a method is registered rather than as a
 ``grpc.aio.ServerInterceptor``, because an aio interceptor never sees the request
 message, and the tenant configuration lives in it. For each call it:
 
-1. reads the request id (``x-request-id`` metadata, else a new one);
-2. parses the tenant configuration (``INVALID_ARGUMENT`` naming the key at fault);
+1. reads the request id (``x-request-id`` metadata, else a new one) and returns it
+   in the trailing metadata of the answer;
+2. parses the tenant configuration (``INVALID_ARGUMENT`` naming the key at fault;
+   so is a request whose bytes are not a valid message);
 3. checks the shared secret, when the service has one (``UNAUTHENTICATED``);
 4. runs the handler, mapping exceptions to status codes (see :mod:`.errors`);
    anything unexpected is ``INTERNAL`` with only the request id, the traceback is logged;
@@ -25,7 +27,7 @@ from typing import Any
 import grpc
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from . import metrics
 from .call_context import CallContext
@@ -67,12 +69,42 @@ def _presented_key(configuration: Message) -> str | None:
         return None
 
 
+class Undecodable:
+    """Stands in for a request whose bytes are not a valid message of its type.
+
+    gRPC would answer such a request ``UNKNOWN``, with the parser's error text; the
+    pipeline answers ``INVALID_ARGUMENT`` instead, like any other malformed request.
+    """
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+
+def _tolerant_deserializer(request_class: type[Message]) -> Callable[[bytes], Any]:
+    def deserialize(data: bytes) -> Message | Undecodable:
+        try:
+            return request_class.FromString(data)
+        except DecodeError:
+            return Undecodable(request_class.DESCRIPTOR.full_name)
+
+    return deserialize
+
+
+def _check_decoded(request: object) -> Message:
+    if isinstance(request, Undecodable):
+        raise InvalidRequestError(f"the request is not a valid {request.type_name} message")
+    return request  # type: ignore[return-value]
+
+
 class CallPipeline:
     """Builds the gRPC method handlers of a service, each wrapped in the steps above."""
 
     def __init__(self, parser: TenantConfigParser, preshared_key: str | None = None) -> None:
         self.parser = parser
         self.preshared_key = Secret(preshared_key) if preshared_key else None
+        self.in_flight = 0  # calls started and not yet answered (logged on shutdown)
 
     # -- building handlers -------------------------------------------------------------
 
@@ -85,7 +117,7 @@ class CallPipeline:
         name = f"/{method.containing_service.full_name}/{method.name}"
         config_field = _configuration_field(method.input_type)
         codec: dict[str, Any] = {
-            "request_deserializer": request_class.FromString,
+            "request_deserializer": _tolerant_deserializer(request_class),
             "response_serializer": response_class.SerializeToString,
         }
 
@@ -231,15 +263,6 @@ class _Call:
         "started",
     )
 
-    @staticmethod
-    def factory(
-        pipeline: CallPipeline, method: str, config_field: str | None, response_class: type[Message]
-    ) -> Callable[[grpc.aio.ServicerContext[Any, Any]], _Call]:
-        def make(context: grpc.aio.ServicerContext[Any, Any]) -> _Call:
-            return _Call(pipeline, method, config_field, response_class, context)
-
-        return make
-
     def __init__(
         self,
         pipeline: CallPipeline,
@@ -255,9 +278,14 @@ class _Call:
         self.started = time.perf_counter()
         self.secrets_token: Any = None
         self.context = CallContext(method, _request_id(context), context)
+        # The request id goes back in the trailers of every answer, errors included, so
+        # the caller can quote it and the operator find the call's log line.
+        context.set_trailing_metadata(((REQUEST_ID_HEADER, self.context.request_id),))
+        pipeline.in_flight += 1
+        metrics.IN_FLIGHT.inc()
 
     def start(self, request: Message) -> None:
-        tenant = self.pipeline.tenant_for(request, self.config_field)
+        tenant = self.pipeline.tenant_for(_check_decoded(request), self.config_field)
         self.context.tenant = tenant
         secrets = tenant.secret_values()
         if secrets:
@@ -274,7 +302,7 @@ class _Call:
         async def chained() -> AsyncIterator[Message]:
             yield first
             async for request in requests:
-                yield request
+                yield _check_decoded(request)
 
         return chained()
 
@@ -325,6 +353,8 @@ class _Call:
         exc_info: BaseException | None = None,
     ) -> None:
         duration = time.perf_counter() - self.started
+        self.pipeline.in_flight -= 1
+        metrics.IN_FLIGHT.dec()
         metrics.observe(self.method, code.name, duration)
         if logger.isEnabledFor(level):
             logger.log(

@@ -74,7 +74,12 @@ def rpcs() -> list[Rpc]:
 def find_rpc(text: str) -> Rpc:
     """An RPC by ``Service.Method``, ``package.Service.Method`` or ``/package.Service/Method``."""
     wanted = text.strip("/").replace("/", ".")
-    matches = [rpc for rpc in rpcs() if f"{rpc.service}.{rpc.name}".endswith(wanted)]
+    matches = [
+        rpc
+        for rpc in rpcs()
+        if f"{rpc.service}.{rpc.name}" == wanted
+        or f"{rpc.service}.{rpc.name}".endswith(f".{wanted}")
+    ]
     exact = [rpc for rpc in matches if f"{rpc.service}.{rpc.name}" == wanted or rpc.label == wanted]
     if len(exact) == 1:
         return exact[0]

@@ -1,15 +1,24 @@
-"""Prometheus metrics: calls, errors by status, and latency per method.
+"""Prometheus metrics: calls, errors by status, latency and calls in flight, per method.
 
-Exposed on a separate port when ``--metrics-port`` is set; with ``--workers N`` each
-worker serves its own metrics on ``metrics_port + worker index``.
+Exposed on a separate port when ``--metrics-port`` is set (``GET /metrics``); with
+``--workers N`` each worker serves its own metrics on ``metrics_port + worker index``.
+
+* ``integration_rpc_calls_total{method, code}``: every answered call, by status code;
+  the errors are the series whose ``code`` is not ``OK``, e.g.
+  ``sum by (code) (rate(integration_rpc_calls_total{code!="OK"}[5m]))``;
+* ``integration_rpc_duration_seconds{method}``: latency histogram (streams: until
+  the last message);
+* ``integration_rpc_in_flight``: calls being served right now.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 CALLS = Counter(
-    "integration_rpc_calls", "RPCs handled, by method and status code.", ["method", "code"]
+    "integration_rpc_calls", "RPCs answered, by method and status code.", ["method", "code"]
 )
 LATENCY = Histogram(
     "integration_rpc_duration_seconds",
@@ -17,6 +26,7 @@ LATENCY = Histogram(
     ["method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
+IN_FLIGHT = Gauge("integration_rpc_in_flight", "RPCs being served right now.")
 
 
 def observe(method: str, code: str, seconds: float) -> None:
@@ -24,6 +34,7 @@ def observe(method: str, code: str, seconds: float) -> None:
     LATENCY.labels(method).observe(seconds)
 
 
-def serve(port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 - scraped from the pod network
-    """Start the metrics endpoint in a background thread."""
-    start_http_server(port, addr=host)
+def serve(port: int, host: str = "0.0.0.0") -> WSGIServer:  # noqa: S104 - scraped from the pod network
+    """Start the metrics endpoint in a background thread; ``shutdown()`` stops it."""
+    server, _thread = start_http_server(port, addr=host)
+    return server

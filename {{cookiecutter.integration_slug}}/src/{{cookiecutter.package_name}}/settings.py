@@ -51,9 +51,15 @@ class Settings:
     )
     workers: int = _setting(1, "Processes serving the same port (SO_REUSEPORT).")
     metrics_port: int = _setting(0, "Port of the Prometheus metrics endpoint (0: off).")
+    health_port: int = _setting(
+        0, "Plaintext port serving only gRPC health checks, for probes (0: off)."
+    )
     log_format: str = _setting("json", "Log format: json or text.")
     log_level: str = _setting("info", "Log level: debug, info, warning or error.")
     grace_period: float = _setting(20.0, "Seconds in-flight calls get to finish on shutdown.")
+    shutdown_delay: float = _setting(
+        0.0, "Seconds to keep accepting calls after health turns NOT_SERVING on shutdown."
+    )
     max_message_bytes: int = _setting(4 * 1024 * 1024, "Largest request or response, in bytes.")
     max_concurrent_rpcs: int = _setting(
         0, "Calls served at once before new ones are refused (0: no limit)."
@@ -117,6 +123,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def from_sources(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> Settings:
     """Flags, then environment variables, then defaults; validated together."""
+    settings = _collect(args, environ)
+    validate(settings)
+    return settings
+
+
+def environment_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings the environment gives (no flags), unvalidated: for helper commands."""
+    return _collect(argparse.Namespace(), os.environ if environ is None else environ)
+
+
+def _collect(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         flag_value = getattr(args, setting.name, None) if setting.flag else None
@@ -133,23 +150,35 @@ def from_sources(args: argparse.Namespace, environ: Mapping[str, str] = os.envir
                     raise SettingsError(
                         f"{setting.env}={raw!r} is not a valid {type(setting.default).__name__}"
                     ) from None
-    settings = Settings(**values)
-    validate(settings)
-    return settings
+    return Settings(**values)
 
 
 def validate(settings: Settings) -> None:
+    """Reject settings that cannot work, naming the setting (never a secret's value)."""
     if not settings.insecure and not (settings.tls_cert and settings.tls_key):
         raise SettingsError(
             "TLS needs --tls-cert and --tls-key (or INTEGRATION_TLS_CERT/INTEGRATION_TLS_KEY);"
             " pass --insecure to serve plaintext for local development"
         )
-    if settings.insecure and settings.tls_client_ca:
-        raise SettingsError("--tls-client-ca needs TLS; it cannot be combined with --insecure")
+    if settings.insecure and (settings.tls_cert or settings.tls_key or settings.tls_client_ca):
+        raise SettingsError(
+            "--insecure serves plaintext: drop --tls-cert, --tls-key and --tls-client-ca"
+        )
     for name in ("tls_cert", "tls_key", "tls_client_ca"):
         path = getattr(settings, name)
         if path and not os.path.isfile(path):
             raise SettingsError(f"--{name.replace('_', '-')} {path!r}: no such file")
+    ports = {
+        "port": settings.port,
+        "metrics_port": settings.metrics_port,
+        "health_port": settings.health_port,
+    }
+    for name, port in ports.items():
+        if not 0 <= port <= 65535:
+            raise SettingsError(f"--{name.replace('_', '-')} must be between 0 and 65535")
+    used = [port for port in ports.values() if port]
+    if len(used) != len(set(used)):
+        raise SettingsError("--port, --metrics-port and --health-port must differ")
     if settings.workers < 1:
         raise SettingsError("--workers must be at least 1")
     if settings.log_format not in ("json", "text"):
@@ -158,6 +187,19 @@ def validate(settings: Settings) -> None:
         raise SettingsError("--log-level must be debug, info, warning or error")
     if settings.max_message_bytes < 1024:
         raise SettingsError("--max-message-bytes must be at least 1024")
+    if settings.max_concurrent_rpcs < 0:
+        raise SettingsError("--max-concurrent-rpcs must be 0 (no limit) or more")
+    for name in ("grace_period", "shutdown_delay", "max_connection_age"):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"--{name.replace('_', '-')} must not be negative")
+    for name in (
+        "max_connection_age_grace",
+        "keepalive_time",
+        "keepalive_timeout",
+        "vendor_timeout",
+    ):
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"--{name.replace('_', '-')} must be more than 0")
 
 
 def markdown_table(settings: Sequence[Setting] = SETTINGS) -> str:

@@ -7,13 +7,17 @@ those of the call being served (set by the call pipeline) plus the service's own
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import functools
 import json
 import logging
 import sys
 import time
 from collections.abc import Iterable
 from typing import Any
+
+from google.protobuf import text_encoding
 
 from .tenant_config import REDACTED
 
@@ -30,7 +34,11 @@ def set_call_secrets(secrets: Iterable[str]) -> contextvars.Token[tuple[str, ...
 
 
 def reset_call_secrets(token: contextvars.Token[tuple[str, ...]]) -> None:
-    _call_secrets.reset(token)
+    # A response stream closed from another task (the caller left) ends the call in that
+    # task's context, where the token is foreign; the context holding the secrets ends
+    # with its own task, so there is nothing to undo.
+    with contextlib.suppress(ValueError):
+        _call_secrets.reset(token)
 
 
 def add_service_secret(secret: str) -> None:
@@ -39,10 +47,28 @@ def add_service_secret(secret: str) -> None:
         _service_secrets.append(secret)
 
 
+@functools.lru_cache(maxsize=1024)
+def _spellings(secret: str) -> tuple[str, ...]:
+    """The ways a secret can appear in text: as is, and as repr(), JSON and protobuf text
+    format escape it (an exception message that echoes a request escapes its strings)."""
+    spellings = {
+        secret,
+        repr(secret)[1:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        text_encoding.CEscape(secret.encode(), as_utf8=False),
+        text_encoding.CEscape(secret.encode(), as_utf8=True),
+    }
+    # Longest first, so a spelling that contains another is replaced whole.
+    return tuple(sorted(spellings, key=len, reverse=True))
+
+
 def redact(text: str) -> str:
+    """``text`` with every secret of the current call and of the service masked."""
     for secret in (*_call_secrets.get(), *_service_secrets):
-        if secret in text:
-            text = text.replace(secret, REDACTED)
+        for spelling in _spellings(secret):
+            if spelling in text:
+                text = text.replace(spelling, REDACTED)
     return text
 
 

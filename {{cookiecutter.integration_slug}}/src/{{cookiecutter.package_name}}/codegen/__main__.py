@@ -1,4 +1,4 @@
-"""``python -m {{ cookiecutter.package_name }}.codegen``: run code generation.
+"""``python -m <package>.codegen``: run code generation (``<package>``: this one).
 
 Needs only grpcio-tools (and protobuf), so the template's post-generation hook can
 run it before the project is installed. Errors are one line, exit status 1.
@@ -11,7 +11,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .generate import check, init, pull_bundle, read_plan, regen
 from .layout import CodegenError, Layout
 
 
@@ -43,6 +42,10 @@ def add_regen_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(arguments: argparse.Namespace, layout: Layout | None = None) -> int:
+    # Imported here: the command line builds its parser from this module, and the
+    # generator (grpc_tools, protoc) is only needed when it runs.
+    from .generate import check, init, pull_bundle, read_plan, regen
+
     layout = layout or Layout.of_this_project()
     try:
         if arguments.command == "init":
@@ -58,15 +61,22 @@ def run(arguments: argparse.Namespace, layout: Layout | None = None) -> int:
             return 0
         else:
             messages = []
+            seeds = None
             if getattr(arguments, "bundle", None):
                 messages += pull_bundle(layout, arguments.bundle)
-            messages += regen(layout)
+                # A bundle may ship documented samples (the template's catalog does).
+                if (arguments.bundle / "samples").is_dir():
+                    seeds = arguments.bundle / "samples"
+            messages += regen(layout, seeds_dir=seeds)
     except CodegenError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    if not getattr(arguments, "quiet", False):
-        for message in messages:
-            print(message, file=sys.stderr if message.startswith("warning") else sys.stdout)
+    quiet = getattr(arguments, "quiet", False)
+    for message in messages:
+        if message.startswith("warning"):
+            print(message, file=sys.stderr)
+        elif not quiet:
+            print(message)
     return 0
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .imports import add_imports, import_block
 from .layout import CodegenError
 from .model import DescriptorModel, ServiceModel, TypeRef, snake_case
 from .pysource import docstring, string_literal
-from .stub_writer import add_imports, from_imports, import_of
+from .stub_writer import import_of
 
 MODULE = "events.py"
 
@@ -90,10 +91,8 @@ def write_events(specs: list[EventSpec], handlers_dir: Path, package: str) -> li
             "",
         )
         body = "".join("\n\n" + function_source(spec) for spec in specs)
-        imports = "".join(f"{line}\n" for line in from_imports(_imports(specs)))
-        path.write_text(
-            f"{header}\nfrom __future__ import annotations\n\n{imports}{body}", encoding="utf-8"
-        )
+        imports = import_block([("__future__", "annotations"), *_imports(specs)])
+        path.write_text(f"{header}\n{imports}{body}", encoding="utf-8")
         return [f"wrote {MODULE}: {len(specs)} event handler stub(s)"]
     source = path.read_text(encoding="utf-8")
     missing = [spec for spec in specs if f"@on_event({string_literal(spec.key)})" not in source]

@@ -49,8 +49,16 @@ class Layout:
         return self.root / CONTRACT_FILE
 
     def read_contract(self) -> dict[str, Any]:
-        with self.contract_path.open(encoding="utf-8") as contract_file:
-            contract: dict[str, Any] = json.load(contract_file)
+        if not self.contract_path.is_file():
+            raise CodegenError(
+                f"{self.contract_path} not found: run codegen from the project's source"
+                " checkout (an installed copy of the package cannot regenerate itself)"
+            )
+        try:
+            with self.contract_path.open(encoding="utf-8") as contract_file:
+                contract: dict[str, Any] = json.load(contract_file)
+        except ValueError as error:
+            raise CodegenError(f"{self.contract_path.name} is not valid JSON: {error}") from None
         return contract
 
     def write_contract(self, contract: dict[str, Any]) -> None:

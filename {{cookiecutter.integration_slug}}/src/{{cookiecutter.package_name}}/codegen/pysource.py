@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 LINE_LENGTH = 100
+# Characters that must not appear raw in source: all controls but newline and tab.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def string_literal(text: str) -> str:
@@ -14,13 +17,21 @@ def string_literal(text: str) -> str:
 
 
 def docstring(text: str, indent: str) -> str:
-    """A docstring block at ``indent``, wrapped to the line length, safely escaped."""
-    text = (
-        text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
-        or "Not documented in the contract."
-    )
+    """A docstring block at ``indent``, wrapped to the line length, safely escaped.
+
+    Any text is safe: backslashes, triple quotes, a quote at either end and control
+    characters are escaped; a word longer than the line stays whole on its own line
+    (``ruff`` accepts a line that is a single word).
+    """
+    text = text.replace("\r\n", "\n").replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    text = _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text).strip()
+    text = text or "Not documented in the contract."
+    if text.startswith('"'):  # four quotes in a row would read ambiguously
+        text = "\\" + text
     if text.endswith('"'):
-        text = text[:-1] + '\\"'
+        before = text[:-1]
+        if (len(before) - len(before.rstrip("\\"))) % 2 == 0:  # the quote is not escaped
+            text = before + '\\"'
     # Room for the quotes on both sides, so a one-line docstring always fits.
     width = LINE_LENGTH - len(indent) - 6
     paragraphs = [_wrap(paragraph, width) for paragraph in text.split("\n\n")]

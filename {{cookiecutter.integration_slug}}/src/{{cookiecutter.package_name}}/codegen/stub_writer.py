@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .imports import add_imports, import_block
 from .layout import CodegenError
 from .model import DescriptorModel, MethodModel, ServiceModel, TypeRef, snake_case
-from .pysource import LINE_LENGTH, docstring, string_literal
+from .pysource import docstring, string_literal
 
 # Roles whose base class already serves some RPCs (see handlers/platform.py).
 ROLE_BASES = {
@@ -66,39 +67,6 @@ def import_of(ref: TypeRef) -> tuple[str, str]:
     return (f"..generated.{package}" if package else "..generated"), name
 
 
-def _section(source: str) -> int:
-    """isort's section of an import source: 0 stdlib, 1 third party, 2 local."""
-    if source.startswith("."):
-        return 2
-    return 0 if source.split(".")[0] in ("collections", "typing") else 1
-
-
-def import_block(pairs: Iterable[tuple[str, str]]) -> str:
-    """Imports in isort's sections (stdlib, third party, local), a blank line between."""
-    sections: list[list[tuple[str, str]]] = [[], [], []]
-    for source, name in pairs:
-        sections[_section(source)].append((source, name))
-    blocks = [
-        "".join(f"{line}\n" for line in from_imports(section)) for section in sections if section
-    ]
-    return "\n".join(blocks)
-
-
-def from_imports(pairs: Iterable[tuple[str, str]]) -> list[str]:
-    """``from`` statements as isort writes them: one per source, names sorted, wrapped."""
-    grouped: dict[str, set[str]] = {}
-    for source, name in pairs:
-        grouped.setdefault(source, set()).add(name)
-    statements = []
-    for source in sorted(grouped):
-        names = sorted(grouped[source])
-        line = f"from {source} import {', '.join(names)}"
-        if len(line) > LINE_LENGTH:
-            line = f"from {source} import (\n" + "".join(f"    {name},\n" for name in names) + ")"
-        statements.append(line)
-    return statements
-
-
 def method_source(method: MethodModel, service: ServiceModel) -> str:
     """One stub method, formatted as ``ruff format`` would."""
     request = f"{method.input.module_alias}.{method.input.qualname}"
@@ -143,8 +111,9 @@ def module_source(spec: HandlerSpec, package: str) -> str:
             " never rewrites a method you filled in.",
             "",
         ),
-        "\nfrom __future__ import annotations\n\n",
+        "\n",
     ]
+    pairs.append(("__future__", "annotations"))
     if _needs_async_iterator(methods):
         pairs.append(("collections.abc", "AsyncIterator"))
     if methods:
@@ -199,6 +168,9 @@ def extend_handler(path: Path, spec: HandlerSpec) -> list[str]:
         return messages
     lines = source.splitlines(keepends=True)
     assert cls.end_lineno is not None
+    if not lines[cls.end_lineno - 1].endswith("\n"):
+        lines[cls.end_lineno - 1] += "\n"
+    # Right after the class's last statement: the blank lines after the class stay below.
     insertion = "".join("\n" + method_source(method, spec.service) for method in missing)
     lines.insert(cls.end_lineno, insertion)
     needed = [import_of(ref) for method in missing for ref in (method.input, method.output)]
@@ -209,53 +181,6 @@ def extend_handler(path: Path, spec: HandlerSpec) -> list[str]:
     path.write_text(text, encoding="utf-8")
     names = ", ".join(method.name for method in missing)
     return [*messages, f"added to {path.name}: {names}"]
-
-
-def add_imports(source: str, pairs: Iterable[tuple[str, str]]) -> str:
-    """Make sure ``from source import name`` holds for each pair, editing a module in place.
-
-    A name joins an existing one-line import of the same source; a new source gets a
-    line of its own, placed among the imports of its kind. ``ruff check --fix`` can
-    tidy the order if a hand-edited module is laid out differently.
-    """
-    lines = source.splitlines(keepends=True)
-    tree = ast.parse(source)
-    imported = {
-        ("." * node.level + (node.module or ""), alias.name)
-        for node in tree.body
-        if isinstance(node, ast.ImportFrom)
-        for alias in node.names
-    }
-    for source_module, name in sorted(set(pairs) - imported):
-        prefix = f"from {source_module} import "
-        joinable = [
-            i for i, line in enumerate(lines) if line.startswith(prefix) and "(" not in line
-        ]
-        if joinable:
-            names = [part.strip() for part in lines[joinable[0]][len(prefix) :].split(",")]
-            lines[joinable[0]] = from_imports((source_module, n) for n in [*names, name])[0] + "\n"
-            continue
-        section = _section(source_module)
-        statement = from_imports([(source_module, name)])[0] + "\n"
-        imports = [
-            (i, _section(line.split()[1]))
-            for i, line in enumerate(lines)
-            if line.startswith("from ") and not line.startswith("from __future__")
-        ]
-        same = [i for i, line_section in imports if line_section == section]
-        later = [i for i, line_section in imports if line_section > section]
-        earlier = [i for i, line_section in imports if line_section < section]
-        if same:
-            position = next((i for i in same if lines[i] > statement), same[-1] + 1)
-        elif later:
-            position, statement = later[0], statement + "\n"
-        else:
-            anchor = earlier or [
-                i for i, line in enumerate(lines) if line.startswith("from __future__")
-            ]
-            position, statement = (anchor[-1] + 1 if anchor else 0), "\n" + statement
-        lines[position:position] = statement.splitlines(keepends=True)
-    return "".join(lines)
 
 
 def registry_source(specs: list[HandlerSpec]) -> str:

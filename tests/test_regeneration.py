@@ -1,0 +1,179 @@
+"""Baking again: over a project whose stub was filled, with cruft, and with codegen itself.
+
+- Re-baking over an existing project (``overwrite_if_exists``) runs both hooks again:
+  they must be idempotent (the project is byte-for-byte what it was) and never touch a
+  filled-in handler or an edited to-do test.
+- ``cruft create`` then ``cruft check`` / ``cruft diff`` from the template (as a git
+  repository, which cruft needs): the hooks must find the template under cruft too.
+- The project's own code generator: ``regen`` changes nothing in a fresh bake and
+  ``regen --check`` notices generated code that drifted.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from baking import (
+    CHECK_TIMEOUT,
+    ROOT,
+    TOOL_DIRS,
+    assert_check_passes,
+    child_env,
+    project_files,
+    read_answers,
+)
+from cookiecutter.main import cookiecutter
+
+FILLED_RETURN = (
+    "        return token_pb2.GenerateTokenResponse(\n"
+    '            token="filled-by-the-test", license_url="https://licence.example.com/"\n'
+    "        )\n"
+)
+TODO_ASSERTION = '    assert responses[0].token == "filled-by-the-test"\n'
+
+
+def snapshot(project: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(project).as_posix(): path.read_bytes() for path in project_files(project)
+    }
+
+
+def differences(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
+    return sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
+
+
+def run(*command: str | Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=child_env(**env),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
+        timeout=CHECK_TIMEOUT,
+    )
+
+
+def test_rebake_over_a_filled_project_is_idempotent(baker):
+    answers = {"integration_type": "drm", "vendor_name": "O'Brien & Sons"}
+    project = baker.bake_fresh(**answers)
+    package = read_answers(project)["package_name"]
+    handler = project / "src" / package / "handlers" / "drm_token_service.py"
+    source = handler.read_text(encoding="utf-8")
+    assert source.count("        raise NotImplementedError\n") == 1
+    handler.write_text(
+        source.replace("        raise NotImplementedError\n", FILLED_RETURN), encoding="utf-8"
+    )
+    todo_test = project / "tests" / "rpcs" / "test_drm_token_service.py"
+    todo_test.write_text(todo_test.read_text(encoding="utf-8") + TODO_ASSERTION, encoding="utf-8")
+    before = snapshot(project)
+
+    again = cookiecutter(
+        str(baker.template),
+        no_input=True,
+        extra_context=answers,
+        output_dir=str(project.parent),
+        overwrite_if_exists=True,
+        config_file=str(baker.config_file),
+    )
+
+    assert Path(again) == project
+    after = snapshot(project)
+    assert differences(before, after) == [], "re-baking changed the project"
+    assert FILLED_RETURN in handler.read_text(encoding="utf-8")
+    output = assert_check_passes(project, "pytest", "-rA")
+    # The filled RPC's to-do test now runs for real (no longer an expected failure).
+    assert "PASSED tests/rpcs/test_drm_token_service.py::test_generate_token" in output
+
+
+def test_codegen_regen_is_idempotent_and_check_notices_drift(baker):
+    project = baker.bake_fresh(integration_type="recommendations")
+    package = read_answers(project)["package_name"]
+    before = snapshot(project)
+
+    regen = run(sys.executable, "-m", f"{package}.codegen", "regen", cwd=project, PYTHONPATH="src")
+    assert regen.returncode == 0, regen.stderr
+    assert differences(before, snapshot(project)) == [], "regen changed a fresh bake"
+
+    check = run(
+        sys.executable,
+        "-m",
+        f"{package}.codegen",
+        "regen",
+        "--check",
+        cwd=project,
+        PYTHONPATH="src",
+    )
+    assert check.returncode == 0, check.stderr
+    assert "up to date" in check.stdout
+
+    (project / "src" / package / "generated" / "contract.py").unlink()
+    drift = run(
+        sys.executable,
+        "-m",
+        f"{package}.codegen",
+        "regen",
+        "--check",
+        cwd=project,
+        PYTHONPATH="src",
+    )
+    assert drift.returncode == 1
+    assert "generated/contract.py" in drift.stderr
+    assert drift.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def copy_template_as_git_repo(target: Path) -> Path:
+    """The template's working tree, committed in a fresh git repository (cruft clones it)."""
+    ignore = shutil.ignore_patterns(*TOOL_DIRS, "build", "*.egg-info")
+    shutil.copytree(ROOT, target, ignore=ignore)
+    git = ["git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "template"]):
+        result = run(*git, *command, cwd=target)
+        assert result.returncode == 0, result.stderr
+    return target
+
+
+def cruft(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run(sys.executable, "-m", "cruft", *arguments, cwd=cwd)
+
+
+def test_cruft_create_then_check_and_diff(tmp_path, cookiecutter_config):
+    template = copy_template_as_git_repo(tmp_path / "template")
+    out = tmp_path / "out"
+    out.mkdir()
+    created = cruft(
+        "create",
+        "--no-input",
+        "--config-file",
+        str(cookiecutter_config),
+        "--output-dir",
+        str(out),
+        "--extra-context",
+        json.dumps({"integration_type": "entitlements", "vendor_name": "Müller Medien"}),
+        str(template),
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    (project,) = out.iterdir()
+    recorded = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    assert recorded["template"] == str(template)
+    assert recorded["context"]["cookiecutter"]["vendor_name"] == "Müller Medien"
+    assert read_answers(project)["integration_type"] == "entitlements"
+
+    checked = cruft("check", cwd=project)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    diffed = cruft("diff", "--exit-code", cwd=project)
+    assert diffed.returncode == 0, "the project differs from the template:\n" + diffed.stdout
+    assert_check_passes(project, "pytest")
+
+    # A new template commit makes `cruft check` report the project as out of date.
+    (template / "README.md").write_text("changed\n", encoding="utf-8")
+    git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com"]
+    assert run(*git, "commit", "-qam", "change", cwd=template).returncode == 0
+    assert cruft("check", cwd=project).returncode != 0
