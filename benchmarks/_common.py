@@ -26,6 +26,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+if not sys.platform.startswith("linux"):
+    sys.exit("error: the benchmarks read /proc (memory, CPU time of processes): Linux only")
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -186,7 +189,8 @@ def unary_call(port: int, method: str, request: bytes) -> bytes:
     import grpc
 
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        response: bytes = channel.unary_unary(method)(request, timeout=10)
+        call: Any = channel.unary_unary(method)
+        response: bytes = call(request, timeout=10)
         return response
 
 
@@ -227,7 +231,7 @@ class Server:
 
     def status_kb(self, field: str) -> int:
         """A ``/proc/<pid>/status`` memory field (``VmRSS``, ``VmHWM``) in KiB."""
-        return proc_status_kb(self.pid, field)
+        return proc_status_number(self.pid, field)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process so far (all its threads)."""
@@ -294,7 +298,7 @@ def bare_server_command(project: Project, port: int, *extra: str) -> list[str]:
     ]
 
 
-def proc_status_kb(pid: int, field: str) -> int:
+def proc_status_number(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])

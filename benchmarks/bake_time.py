@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.resources
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -36,13 +37,22 @@ ALSO = "bake --also"
 GOAL = 1.5
 
 
-def timed(command: list[str], cwd: Path | None = None) -> float:
-    started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if result.returncode:
-        sys.exit(f"error: {' '.join(command)} failed:\n{result.stdout}{result.stderr}")
-    return elapsed
+class Clock:
+    """Wall time, and CPU time of the child processes (steadier on a busy machine)."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.cpu = 0.0
+
+    def run(self, command: list[str]) -> None:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        self.wall += time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if result.returncode:
+            sys.exit(f"error: {' '.join(command)} failed:\n{result.stdout}{result.stderr}")
 
 
 def tiny_template(directory: Path) -> Path:
@@ -121,29 +131,37 @@ def main() -> int:
             answer = f"integration_type={integration_type}"
             sides = (*SIDES, ALSO) if arguments.also else SIDES
             times: dict[str, list[float]] = {side: [] for side in sides}
+            cpu: dict[str, list[float]] = {side: [] for side in sides}
             for _index, side in common.alternate(arguments.rounds, sides):
                 out = fresh(scratch / "out")
+                clock = Clock()
                 if side == "bake":
-                    command = common.bake_command(out, answer, template=arguments.template)
-                    times[side].append(timed(command))
+                    clock.run(common.bake_command(out, answer, template=arguments.template))
                 elif side == ALSO:
-                    command = common.bake_command(out, answer, template=arguments.also)
-                    times[side].append(timed(command))
+                    clock.run(common.bake_command(out, answer, template=arguments.also))
                 elif side == "render only":
                     command = common.bake_command(out, answer, template=arguments.template)
-                    times[side].append(timed([*command, "--accept-hooks", "no"]))
+                    clock.run([*command, "--accept-hooks", "no"])
                 else:
-                    generated = fresh(out / "generated")
-                    elapsed = timed(protoc_command(proto_dir, generated))
-                    elapsed += timed(common.bake_command(out, template=template))
-                    times[side].append(elapsed)
+                    clock.run(protoc_command(proto_dir, fresh(out / "generated")))
+                    clock.run(common.bake_command(out, template=template))
+                times[side].append(clock.wall)
+                cpu[side].append(clock.cpu)
             bake, floor, render = (common.median(times[side]) for side in SIDES)
             ratio = bake / floor
             ratios.append(ratio)
+            cpu_ratio = common.median(cpu["bake"]) / common.median(cpu["floor"])
             if arguments.also:
                 also = common.median(times[ALSO])
+                also_cpu = common.median(cpu[ALSO]) / common.median(cpu["floor"])
                 also_rows.append(
-                    [integration_type, f"{bake:.2f}", f"{also:.2f}", f"{also / floor:.2f}"]
+                    [
+                        integration_type,
+                        f"{bake:.2f}",
+                        f"{also:.2f}",
+                        f"**{also / floor:.2f}**",
+                        f"{also_cpu:.2f}",
+                    ]
                 )
             rows.append(
                 [
@@ -154,6 +172,8 @@ def main() -> int:
                     f"**{ratio:.2f}**",
                     f"{render:.2f}",
                     f"{bake - render:.2f}",
+                    f"{common.median(cpu['bake']):.2f} / {common.median(cpu['floor']):.2f}"
+                    f" = {cpu_ratio:.2f}",
                 ]
             )
             print(
@@ -172,13 +192,19 @@ def main() -> int:
                 "bake / floor",
                 "render only (s)",
                 "hooks (s)",
+                "CPU s: bake / floor",
             ],
             rows,
         )
     )
     if arguments.also:
         print(f"\n--also {arguments.also}:\n")
-        print(common.table(["type", "bake (s)", "bake --also (s)", "--also / floor"], also_rows))
+        print(
+            common.table(
+                ["type", "bake (s)", "bake --also (s)", "--also / floor", "CPU: --also / floor"],
+                also_rows,
+            )
+        )
     worst = max(ratios)
     print(f"\nworst ratio {worst:.2f}: goal {common.verdict(worst, GOAL, False)}")
     return 0

@@ -58,7 +58,7 @@ def sync_method(service: Any, package: str) -> Any:
     """``Sync`` streaming the synthetic vendor's pages, as the generated handler does."""
     vendor = importlib.import_module(f"{package}.synthetic_vendor")
     output = service.methods_by_name["Sync"].output_type
-    response_class = message_factory.GetMessageClass(output)
+    response_class: Any = message_factory.GetMessageClass(output)
     entry_class = message_factory.GetMessageClass(output.fields_by_name["entries"].message_type)
 
     async def sync(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:

@@ -73,7 +73,7 @@ def measure(project: common.Project, scratch: Path, arguments: argparse.Namespac
             common.unary_call(port, METHOD, request)
             time.sleep(0.2)
             sample["after_call"] = server.status_kb("VmRSS")
-            sample["threads"] = common.proc_status_kb(server.pid, "Threads")
+            sample["threads"] = common.proc_status_number(server.pid, "Threads")
         finally:
             server.stop()
         results[side].append(sample)

@@ -15,6 +15,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -26,7 +27,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
         grpc.aio.insecure_channel(arguments.target, options=options)
         for _ in range(arguments.connections)
     ]
-    calls = [channel.unary_unary(arguments.method) for channel in channels]
+    calls: list[Any] = [channel.unary_unary(arguments.method) for channel in channels]
     latencies: list[float] = []
     errors: dict[str, int] = {}
     measuring = False

@@ -14,6 +14,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -48,7 +49,8 @@ async def run(arguments: argparse.Namespace) -> dict[str, object]:
         await channel.channel_ready()
         entries = messages = size = 0
         started = time.perf_counter()
-        call = channel.unary_stream(arguments.method)(request, timeout=arguments.timeout)
+        method: Any = channel.unary_stream(arguments.method)
+        call = method(request, timeout=arguments.timeout)
         async for response in call:
             messages += 1
             size += len(response)

@@ -37,6 +37,7 @@ import _common as common
 
 METHOD = "/integration.IntegrationService/GetManifest"
 SIDES = ("generated", "bare")
+ALSO = "also"
 SATURATED = 90  # % of one core: below it, the server was not what limited the rate
 # -- load generators -------------------------------------------------------------------
 
@@ -119,6 +120,20 @@ def count_log_statuses(log: Path) -> dict[str, int]:
     return counts
 
 
+def start_generated(
+    name: str, project: common.Project, log: Path, extra: list[str]
+) -> common.Server:
+    port = common.free_port()
+    return common.start_server(
+        name,
+        common.generated_server_command(project, port, *extra),
+        project.env(INTEGRATION_PRESHARED_KEY=common.PRESHARED_KEY),
+        project.root,
+        log,
+        port,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--type", default="customer-identity", choices=common.TYPES)
@@ -129,6 +144,16 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=1, help="HTTP/2 connections")
     parser.add_argument("--client", choices=("auto", "h2load", "python"), default="auto")
     common.add_template_argument(parser)
+    parser.add_argument(
+        "--also",
+        type=Path,
+        help="a third side: this baked project (e.g. a patched copy), in the same rounds",
+    )
+    parser.add_argument(
+        "--also-args",
+        default="",
+        help="extra serve arguments of the --also side, e.g. '--log-level warning'",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     arguments = parser.parse_args()
     h2load = shutil.which("h2load")
@@ -137,6 +162,7 @@ def main() -> int:
         client = "h2load" if h2load else "python"
     if client == "h2load" and not h2load:
         sys.exit("error: h2load not found (apt-get install nghttp2-client) or use --client python")
+    sides = (*SIDES, ALSO) if arguments.also else SIDES
 
     print(common.machine())
     with common.scratch_dir("bench-throughput-", arguments.keep) as scratch:
@@ -148,19 +174,11 @@ def main() -> int:
         body = scratch / "request.grpc"
         body.write_bytes(common.grpc_frame(request))
         (scratch / "request.bin").write_bytes(request)
-        generated_log = scratch / "generated.log"
+        logs = {side: scratch / f"{side}.log" for side in sides}
         servers: dict[str, common.Server] = {}
         try:
-            port = common.free_port()
-            servers["generated"] = common.start_server(
-                "generated",
-                common.generated_server_command(project, port),
-                project.env(INTEGRATION_PRESHARED_KEY=common.PRESHARED_KEY),
-                project.root,
-                generated_log,
-                port,
-            )
-            manifest = common.unary_call(port, METHOD, request)
+            servers["generated"] = start_generated("generated", project, logs["generated"], [])
+            manifest = common.unary_call(servers["generated"].port, METHOD, request)
             (scratch / "manifest.bin").write_bytes(manifest)
             port = common.free_port()
             servers["bare"] = common.start_server(
@@ -170,19 +188,26 @@ def main() -> int:
                 ),
                 project.env(),
                 project.root,
-                scratch / "bare.log",
+                logs["bare"],
                 port,
             )
-            if common.unary_call(port, METHOD, request) != manifest:
-                sys.exit("error: the bare server's answer differs from the generated server's")
+            if arguments.also:
+                also = common.Project(
+                    arguments.also.resolve(), project_package(arguments.also.resolve())
+                )
+                servers[ALSO] = start_generated(ALSO, also, logs[ALSO], arguments.also_args.split())
+            for side, server in servers.items():
+                if common.unary_call(server.port, METHOD, request) != manifest:
+                    sys.exit(f"error: the {side} server's answer differs from the generated one")
             print(
                 f"\nGetManifest of a baked {arguments.type} integration; request {len(request)} B,"
                 f" response {len(manifest)} B; client {client}, {arguments.concurrency} calls in"
                 f" flight over {arguments.connections} connection(s); {arguments.rounds} rounds"
                 f" x {arguments.duration:g}s per side (+{arguments.warmup:g}s warm-up), alternating"
+                + (f"; {ALSO}: {arguments.also} {arguments.also_args}" if arguments.also else "")
             )
-            results: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
-            for index, side in common.alternate(arguments.rounds, SIDES):
+            results: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
+            for index, side in common.alternate(arguments.rounds, sides):
                 server = servers[side]
                 cpu_before, wall_before = server.cpu_seconds(), time.perf_counter()
                 if client == "h2load":
@@ -211,47 +236,48 @@ def main() -> int:
         finally:
             for server in servers.values():
                 server.stop()
-        statuses = count_log_statuses(generated_log)
-        if set(statuses) - {"OK"}:
-            sys.exit(f"error: the generated server logged calls that were not OK: {statuses}")
+        for side in sides:
+            if side != "bare":
+                statuses = count_log_statuses(logs[side])
+                if set(statuses) - {"OK"}:
+                    sys.exit(f"error: the {side} server logged calls that were not OK: {statuses}")
+        logged = sum(count_log_statuses(logs["generated"]).values())
 
     medians = {
         side: {key: common.median([row[key] for row in results[side]]) for key in results[side][0]}
-        for side in SIDES
+        for side in sides
     }
-    generated, bare = medians["generated"], medians["bare"]
-    rps_ratio = generated["rps"] / bare["rps"]
-    p50_ratio = generated["p50"] / bare["p50"]
-    p99_ratio = generated["p99"] / bare["p99"]
-    cpu_ratio = generated["cpu_us"] / bare["cpu_us"]
-    print(f"\ngenerated server logged {sum(statuses.values())} calls, all OK\n")
+    print(f"\ngenerated server logged {logged} calls, all OK\n")
+    rows: list[list[object]] = [
+        [
+            side,
+            f"{medians[side]['rps']:.0f}",
+            f"{medians[side]['p50']:.2f}",
+            f"{medians[side]['p99']:.2f}",
+            f"{medians[side]['cpu']:.0f}%",
+            f"{medians[side]['cpu_us']:.0f}",
+        ]
+        for side in sides
+    ]
+    bare = medians["bare"]
+    for side in (side for side in sides if side != "bare"):
+        mine = medians[side]
+        rows.append(
+            [
+                f"{side} / bare",
+                f"**{mine['rps'] / bare['rps']:.2f}**",
+                f"{mine['p50'] / bare['p50']:.2f}",
+                f"**{mine['p99'] / bare['p99']:.2f}**",
+                "",
+                f"{mine['cpu_us'] / bare['cpu_us']:.2f}",
+            ]
+        )
     print(
         common.table(
-            ["", "RPC/s", "p50 (ms)", "p99 (ms)", "server CPU", "server CPU per call (us)"],
-            [
-                *(
-                    [
-                        side,
-                        f"{medians[side]['rps']:.0f}",
-                        f"{medians[side]['p50']:.2f}",
-                        f"{medians[side]['p99']:.2f}",
-                        f"{medians[side]['cpu']:.0f}%",
-                        f"{medians[side]['cpu_us']:.0f}",
-                    ]
-                    for side in SIDES
-                ),
-                [
-                    "generated / bare",
-                    f"**{rps_ratio:.2f}**",
-                    f"{p50_ratio:.2f}",
-                    f"**{p99_ratio:.2f}**",
-                    "",
-                    f"{cpu_ratio:.2f}",
-                ],
-            ],
+            ["", "RPC/s", "p50 (ms)", "p99 (ms)", "server CPU", "server CPU per call (us)"], rows
         )
     )
-    starved = [side for side in SIDES if medians[side]["cpu"] < SATURATED]
+    starved = [side for side in sides if medians[side]["cpu"] < SATURATED]
     if starved:
         print(
             f"\nWARNING: the {' and '.join(starved)} server used less than {SATURATED}% CPU:"
@@ -259,9 +285,17 @@ def main() -> int:
             " RPC/s ratio says little about the servers; compare the CPU per call instead"
             + (" or install h2load (apt-get install nghttp2-client)" if client != "h2load" else "")
         )
+    generated = medians["generated"]
+    rps_ratio = generated["rps"] / bare["rps"]
+    p99_ratio = generated["p99"] / bare["p99"]
     print(f"\nthroughput ratio {rps_ratio:.2f}: goal {common.verdict(rps_ratio, 0.90, True)}")
     print(f"p99 ratio        {p99_ratio:.2f}: goal {common.verdict(p99_ratio, 1.2, False)}")
     return 0
+
+
+def project_package(root: Path) -> str:
+    answers = json.loads((root / ".cookiecutter.json").read_text("utf-8"))
+    return str(answers["package_name"])
 
 
 if __name__ == "__main__":

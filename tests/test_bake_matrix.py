@@ -13,6 +13,8 @@ combination share one bake and one xdist worker (``--dist loadgroup``).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from baking import (
     Combination,
@@ -26,6 +28,11 @@ from baking import (
 )
 
 COMBINATIONS = matrix()
+
+
+def snake_case(name: str) -> str:
+    """Module name of a service's handler: ``DRMTokenService`` -> ``drm_token_service``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 def params(combinations: list[Combination]) -> list:
@@ -84,21 +91,22 @@ def test_bake_implements_exactly_the_choices(baker, combination: Combination):
     assert contract["event_subscriptions"] == events
     package = read_answers(project)["package_name"]
     handlers = project / "src" / package / "handlers"
-    for service in services:
-        short = service.rsplit(".", 1)[1]
-        # One handler module per service, named after it (the registry imports them all).
-        assert short in (handlers / "__init__.py").read_text(encoding="utf-8"), service
-    # Protos of services not chosen are not copied in.
+    registry = (handlers / "__init__.py").read_text(encoding="utf-8")
     index = load_index()
     integration_type = next(t for t in index["types"] if t["slug"] == combination.type_slug)
-    text = "\n".join(
+    for service in integration_type["services"]:
+        # One handler module per chosen service (the registry imports it), none for others;
+        # a proto file may still declare an unchosen service of the same file.
+        module = snake_case(service["name"].rsplit(".", 1)[1])
+        chosen = service["name"] in services
+        assert (handlers / f"{module}.py").exists() == chosen, service["name"]
+        assert (f".{module} import" in registry) == chosen, service["name"]
+    protos = "\n".join(
         path.read_text(encoding="utf-8") for path in (project / "proto").rglob("*.proto")
     )
-    for service in integration_type["services"]:
-        declared = f"service {service['name'].rsplit('.', 1)[1]} "
-        assert (declared in text) == (service["name"] in services), service["name"]
-    dispatch = "service EventNotificationService " in text
-    assert dispatch == bool(events)
+    for service in services:
+        assert f"service {service.rsplit('.', 1)[1]} " in protos, service
+    assert ("service EventNotificationService " in protos) == bool(events)
     events_module = handlers / "events.py"
     assert events_module.exists() == bool(events)
     if events:

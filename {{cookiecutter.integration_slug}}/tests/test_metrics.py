@@ -33,6 +33,7 @@ async def test_calls_errors_and_latency_are_counted_per_method() -> None:
     before_ok = sample("integration_rpc_calls_total", method=method, code="OK")
     before_denied = sample("integration_rpc_calls_total", method=method, code="UNAUTHENTICATED")
     before_latency = sample("integration_rpc_duration_seconds_count", method=method)
+    before_in_flight = sample("integration_rpc_in_flight")
 
     settings = Settings(insecure=True, preshared_key=TEST_SECRETS[PRESHARED_KEY])
     async with Harness(settings) as harness:
@@ -45,7 +46,7 @@ async def test_calls_errors_and_latency_are_counted_per_method() -> None:
     denied = sample("integration_rpc_calls_total", method=method, code="UNAUTHENTICATED")
     assert denied == before_denied + 1
     assert sample("integration_rpc_duration_seconds_count", method=method) == before_latency + 3
-    assert sample("integration_rpc_in_flight") == 0
+    assert sample("integration_rpc_in_flight") == before_in_flight  # every call ended
 
 
 async def test_metrics_are_served_for_prometheus() -> None:

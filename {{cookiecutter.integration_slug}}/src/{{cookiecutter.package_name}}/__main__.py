@@ -1,4 +1,4 @@
-"""``python -m {{ cookiecutter.package_name }}``: the command line (serve, call, todo, regen)."""
+"""``python -m <this package>``: the command line (serve, call, todo, regen, healthcheck)."""
 
 from .cli import main
 

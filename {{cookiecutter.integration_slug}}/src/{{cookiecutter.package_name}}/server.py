@@ -5,7 +5,8 @@ Shutdown (SIGTERM or SIGINT, e.g. from Kubernetes or Ctrl-C) goes in this order:
 1. health turns ``NOT_SERVING`` for every service, so probes and load balancers stop
    sending new calls here;
 2. after ``--shutdown-delay`` seconds (default 0) the server stops listening: new
-   calls are refused (``UNAVAILABLE``), the client reconnects elsewhere;
+   calls are refused (``UNAVAILABLE``; ``CANCELLED`` for one that arrives the very
+   moment it stops) without reaching a handler, and the client reconnects elsewhere;
 3. calls in flight get ``--grace-period`` seconds to finish, then are cancelled;
 4. the process exits 0. A second signal skips the waiting.
 
@@ -188,8 +189,8 @@ class IntegrationServer:
             logger.info("health is NOT_SERVING; accepting calls for %.1fs more", delay)
             with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop_now.wait(), delay)
-        # The server stops listening as soon as stop() begins; the task's first step
-        # runs at the next turn of the loop, so the log line below is true when written.
+        # gRPC refuses new calls once its stop() has begun (the task's first step runs at
+        # the next turn of the loop), though the listening socket may close a moment later.
         stopping = asyncio.ensure_future(
             self._server.stop(None if self._stop_now.is_set() else grace)
         )

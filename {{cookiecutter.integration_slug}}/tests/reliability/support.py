@@ -47,15 +47,36 @@ from google.protobuf.descriptor import FileDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 
 from {{ cookiecutter.package_name }} import contracts
-from {{ cookiecutter.package_name }}.call_context import CallContext
-from {{ cookiecutter.package_name }}.call_pipeline import CallPipeline
-from {{ cookiecutter.package_name }}.handlers import HANDLERS
-from {{ cookiecutter.package_name }}.handlers.base import ServiceHandler
-from {{ cookiecutter.package_name }}.parameters import PARAMETERS, PRESHARED_KEY
-from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.tenant_config import TenantConfigParser
-from {{ cookiecutter.package_name }}.testing import TEST_SECRETS, Harness, sample_tenant
-from {{ cookiecutter.package_name }}.vendor import VendorClient
+from {{ cookiecutter.package_name }}.call_context import (
+    CallContext,
+)
+from {{ cookiecutter.package_name }}.call_pipeline import (
+    CallPipeline,
+)
+from {{ cookiecutter.package_name }}.handlers import (
+    HANDLERS,
+)
+from {{ cookiecutter.package_name }}.handlers.base import (
+    ServiceHandler,
+)
+from {{ cookiecutter.package_name }}.parameters import (
+    PARAMETERS,
+    PRESHARED_KEY,
+)
+from {{ cookiecutter.package_name }}.settings import (
+    Settings,
+)
+from {{ cookiecutter.package_name }}.tenant_config import (
+    TenantConfigParser,
+)
+from {{ cookiecutter.package_name }}.testing import (
+    TEST_SECRETS,
+    Harness,
+    sample_tenant,
+)
+from {{ cookiecutter.package_name }}.vendor import (
+    VendorClient,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -32,14 +32,34 @@ from google.protobuf import json_format, message_factory
 from google.protobuf.message import DecodeError
 
 from {{ cookiecutter.package_name }} import contracts
-from {{ cookiecutter.package_name }}.contracts import Rpc
-from {{ cookiecutter.package_name }}.generated import contract
-from {{ cookiecutter.package_name }}.parameters import PARAMETERS
-from {{ cookiecutter.package_name }}.rpc_caller import build_request, load_sample
-from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.tenant_config import MAX_VALUE_BYTES, MAX_VALUES, Kind
-from {{ cookiecutter.package_name }}.testing import Harness, sample_tenant
-from {{ cookiecutter.package_name }}.vendor import VendorClient
+from {{ cookiecutter.package_name }}.contracts import (
+    Rpc,
+)
+from {{ cookiecutter.package_name }}.generated import (
+    contract,
+)
+from {{ cookiecutter.package_name }}.parameters import (
+    PARAMETERS,
+)
+from {{ cookiecutter.package_name }}.rpc_caller import (
+    build_request,
+    load_sample,
+)
+from {{ cookiecutter.package_name }}.settings import (
+    Settings,
+)
+from {{ cookiecutter.package_name }}.tenant_config import (
+    MAX_VALUE_BYTES,
+    MAX_VALUES,
+    Kind,
+)
+from {{ cookiecutter.package_name }}.testing import (
+    Harness,
+    sample_tenant,
+)
+from {{ cookiecutter.package_name }}.vendor import (
+    VendorClient,
+)
 
 from .support import assert_no_secrets, records, secret
 

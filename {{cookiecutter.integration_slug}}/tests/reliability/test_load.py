@@ -19,9 +19,16 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from {{ cookiecutter.package_name }}.parameters import PARAMETERS
-from {{ cookiecutter.package_name }}.tenant_config import CACHE_SIZE, TenantConfigParser
-from {{ cookiecutter.package_name }}.testing import Harness
+from {{ cookiecutter.package_name }}.parameters import (
+    PARAMETERS,
+)
+from {{ cookiecutter.package_name }}.tenant_config import (
+    CACHE_SIZE,
+    TenantConfigParser,
+)
+from {{ cookiecutter.package_name }}.testing import (
+    Harness,
+)
 
 from .support import (
     MANIFEST,
@@ -190,11 +197,13 @@ async def test_ten_thousand_calls_from_64_clients(
 
 
 def test_configuration_cache_never_mixes_tenants() -> None:
-    """More tenants than the cache holds, interleaved: each parse is its own."""
+    """More tenants than the cache holds, interleaved; many differ from another in one
+    value only. Each parse is the tenant's own."""
     parser = TenantConfigParser(PARAMETERS)
     vendor = FakeVendor()
-    tenants = [
-        Tenant(f"com.example.cache{index}", secret("rel-api-key-cache-0001"), f"shop{index % 3}")
+    keys = [secret(f"rel-api-key-cache{index}-{index * 31:04d}") for index in range(13)]
+    tenants = [  # 7 x 11 x 13 combinations: all different for fewer than 1001 tenants
+        Tenant(f"com.example.cache{index % 7}", keys[index % 13], f"shop{index % 11}")
         for index in range(CACHE_SIZE + CACHE_SIZE // 2)
     ]
     messages = [tenant.request(vendor) for tenant in tenants]
@@ -204,3 +213,4 @@ def test_configuration_cache_never_mixes_tenants() -> None:
         parsed = parser.parse(configuration_of(messages[index]))
         assert parsed.bundle_identifier == tenants[index].bundle
         assert parsed.string("api-base-url") == tenants[index].base_url(vendor)
+        assert parsed.secret("api-key").reveal() == tenants[index].api_key

@@ -28,11 +28,21 @@ import pytest
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from {{ cookiecutter.package_name }}.handlers import HANDLERS
-from {{ cookiecutter.package_name }}.server import IntegrationServer
-from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.testing import sample_tenant
-from {{ cookiecutter.package_name }}.vendor import VendorClient
+from {{ cookiecutter.package_name }}.handlers import (
+    HANDLERS,
+)
+from {{ cookiecutter.package_name }}.server import (
+    IntegrationServer,
+)
+from {{ cookiecutter.package_name }}.settings import (
+    Settings,
+)
+from {{ cookiecutter.package_name }}.testing import (
+    sample_tenant,
+)
+from {{ cookiecutter.package_name }}.vendor import (
+    VendorClient,
+)
 
 from .support import (
     MANIFEST,

@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf.message import Message
 
-from {{ cookiecutter.package_name }}.call_context import CallContext
+from {{ cookiecutter.package_name }}.call_context import (
+    CallContext,
+)
 
 from .support import (
     CrawlService,
@@ -41,7 +43,10 @@ def tenant(mode: str) -> Tenant:
     return Tenant(f"com.example.{mode}", secret(f"rel-api-key-{mode}-c4a1"), "catalog", mode)
 
 
-def crawler(recorder: Recorder, *, vendor: bool = True, big: bool = False) -> Any:
+Crawl = Callable[[CrawlService, Any, CallContext], AsyncIterator[Message]]
+
+
+def crawler(recorder: Recorder, *, vendor: bool = True, big: bool = False) -> Crawl:
     """A crawl handler: one vendor request per page (or none), recording how it ends."""
 
     async def crawl(

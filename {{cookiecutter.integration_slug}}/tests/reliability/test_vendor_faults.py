@@ -16,17 +16,17 @@ import pytest
 
 from .support import (
     FakeVendor,
+    ManifestStub,
     Recorder,
     Tenant,
     assert_no_secrets,
     core_tenants,
     echoed,
-    ManifestStub,
     live_tasks,
     manifest_stub,
     open_fds,
-    refusing_port,
     records,
+    refusing_port,
     secret,
     serving,
     settle,
@@ -88,8 +88,11 @@ async def fault_round(
     async def faults(stub: ManifestStub, faulty: dict[str, Tenant]) -> None:
         try:
             await asyncio.gather(
-                *(call_faulty(stub, tenant, fault) for fault, tenant in faulty.items()
-                  for _ in range(rounds))
+                *(
+                    call_faulty(stub, tenant, fault)
+                    for fault, tenant in faulty.items()
+                    for _ in range(rounds)
+                )
             )
         finally:
             faults_done.set()
