@@ -103,14 +103,16 @@ def event_answers(index: dict[str, Any]) -> list[str]:
 
 
 def choice_answers(integration_type: dict[str, Any]) -> list[str | None]:
-    """Every non-empty subset of the type's optional services; the whole set is ``all``."""
+    """``all`` (the default) and each optional service alone; ``None`` if there are none.
+
+    Every choice the prompt offers is baked; larger subsets add nothing (each service's
+    code is generated independently; two services of one proto file are covered by
+    ``all`` and by each alone) and would multiply the matrix.
+    """
     choices = [s["choice"] for s in integration_type["services"] if s.get("optional")]
     if not choices:
         return [None]
-    subsets: list[str | None] = ["all"]
-    for size in range(1, len(choices)):
-        subsets += [",".join(subset) for subset in itertools.combinations(choices, size)]
-    return subsets
+    return ["all", *choices]
 
 
 def matrix(index: dict[str, Any] | None = None) -> list[Combination]:

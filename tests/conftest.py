@@ -8,6 +8,8 @@ combination of the prompts' choices, the full checks of hostile bakes, a real
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from baking import Baker, write_cookiecutter_config
 
@@ -25,9 +27,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("full")]
 
 
-@pytest.fixture(scope="session")
-def full_tier(request: pytest.FixtureRequest) -> bool:
-    return bool(request.config.getoption("--full"))
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Workers for ``-n auto``: twice the CPUs, at most 8.
+
+    A worker spends most of its time waiting on subprocesses (bakes, and the baked
+    projects' own test suites, which start servers and wait on signals and deadlines),
+    so two per CPU keep the CPUs busy; on CI's 2 cores that is 4 workers.
+    """
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,9 @@
 """Every combination of answers the prompts offer, baked and checked.
 
-The matrix comes from ``proto_catalog/catalog.json``: each integration type, each
-non-empty subset of its optional services (``choice_key`` / ``choice``; the whole set is
-answered ``all``), and each answer of the event prompt (``default``, ``none``, each event
-key). The fast tier bakes each type with its default answers; ``--full`` bakes all of them.
+The matrix comes from ``proto_catalog/catalog.json``: each integration type, times each
+answer of its optional-services prompt (``choice_key``: ``all`` and each ``choice``
+alone), times each answer of the event prompt (``default``, ``none``, each event key).
+The fast tier bakes each type with its default answers; ``--full`` bakes all of them.
 
 For each bake: Cookiecutter returns normally, no template syntax is left anywhere, the
 project implements exactly the services and events that were chosen, and the project's

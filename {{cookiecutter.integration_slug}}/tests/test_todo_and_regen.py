@@ -187,33 +187,47 @@ def run_in(layout: Layout, *command: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def todo_list(layout: Layout) -> list[str]:
-    result = run_in(layout, "-m", PACKAGE, "todo")
-    assert result.returncode == 0, result.stderr
-    return result.stdout.splitlines()
+# `todo`, then pytest on the copy's to-do tests of the target service, in one child
+# process (both import the copy's package: one interpreter start instead of two).
+END_OF_TODO = "-- end of todo --"
+TODO_THEN_TESTS = (
+    "import sys\n"
+    "import pytest\n"
+    f"from {PACKAGE}.cli import main\n"
+    "main(['todo'])\n"
+    f"print({END_OF_TODO!r}, flush=True)\n"
+    "sys.exit(pytest.main(sys.argv[1:]))\n"
+)
 
 
-def rpc_test_outcomes(layout: Layout, report: Path) -> dict[str, str]:
-    """Run the copy's to-do tests of the target service: test name → outcome.
+@dataclass(frozen=True)
+class Day:
+    """What the developer sees on a copy: the ``todo`` list and the to-do tests' outcomes."""
 
-    Only the plugins these tests need are loaded, which starts pytest faster.
-    """
+    todo: list[str]
+    outcomes: dict[str, str]  # test name -> passed, xfailed, failed, ...
+    output: str
+
+
+def todo_and_tests(layout: Layout, report: Path) -> Day:
+    """Run ``todo`` and the copy's to-do tests of the target service (only the plugins
+    they need are loaded, which starts pytest faster)."""
     tests = f"tests/rpcs/test_{TARGET.module}.py"
     plugins = ["-p", "pytest_asyncio.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider"]
-    result = run_in(layout, "-m", "pytest", "-q", *plugins, tests, f"--junitxml={report}")
+    result = run_in(layout, "-c", TODO_THEN_TESTS, "-q", *plugins, tests, f"--junitxml={report}")
+    assert END_OF_TODO in result.stdout, result.stdout + result.stderr
+    todo, _, output = result.stdout.partition(END_OF_TODO + "\n")
     outcomes = {}
     for case in ElementTree.parse(report).iter("testcase"):  # noqa: S314 - our own report
         children = {child.tag: child for child in case}
         if "skipped" in children:
-            outcomes[case.attrib["name"]] = (
-                "xfailed" if children["skipped"].get("type") == "pytest.xfail" else "skipped"
-            )
+            kind = children["skipped"].get("type")
+            outcomes[case.attrib["name"]] = "xfailed" if kind == "pytest.xfail" else "skipped"
         elif "failure" in children or "error" in children:
             outcomes[case.attrib["name"]] = "failed"
         else:
             outcomes[case.attrib["name"]] = "passed"
-    outcomes["(output)"] = result.stdout
-    return outcomes
+    return Day(todo.splitlines(), outcomes, output)
 
 
 def test_regen_adds_a_stub_keeps_filled_work_and_the_todo_list_follows(
@@ -248,27 +262,26 @@ def test_regen_adds_a_stub_keeps_filled_work_and_the_todo_list_follows(
     filled_copy = Layout(root=tmp_path / "filled", package=PACKAGE)
     shutil.copytree(project.root, filled_copy.root, ignore=NOT_COPIED)
     fill(filled_copy.root / TARGET.handler, NEW_RPC)
-    with ThreadPoolExecutor(4) as pool:
-        tests_before = pool.submit(rpc_test_outcomes, project, tmp_path / "before.xml")
-        tests_after = pool.submit(rpc_test_outcomes, filled_copy, tmp_path / "after.xml")
-        todo_before = pool.submit(todo_list, project)
-        todo_after = pool.submit(todo_list, filled_copy)
-        before_tests, after_tests = tests_before.result(), tests_after.result()
-        before_todo, after_todo = todo_before.result(), todo_after.result()
+    with ThreadPoolExecutor(2) as pool:
+        running = pool.submit(todo_and_tests, project, tmp_path / "stub.xml")
+        filled_day = todo_and_tests(filled_copy, tmp_path / "filled.xml")
+        stub_day = running.result()
 
     # `todo` lists the new RPC and not the filled one; once filled, not the new one either.
     left = [label for label in unfilled() if not label.startswith(f"{short}.{TARGET.method} ")]
-    assert sorted(before_todo) == sorted([*left, f"{short}.{NEW_RPC} (unary)"])
-    assert sorted(after_todo) == sorted(left)
+    assert sorted(stub_day.todo) == sorted([*left, f"{short}.{NEW_RPC} (unary)"])
+    assert sorted(filled_day.todo) == sorted(left)
 
     # Exactly one expected failure turned into a pass, and it asks for its marker to go.
-    assert before_tests[NEW_TEST] == "xfailed", before_tests["(output)"]
-    assert after_tests[NEW_TEST] == "passed", after_tests["(output)"]
-    tests = set(before_tests) - {"(output)"}
-    assert set(after_tests) - {"(output)"} == tests
-    assert {name for name in tests if before_tests[name] != after_tests[name]} == {NEW_TEST}
-    assert "failed" not in after_tests.values(), after_tests["(output)"]
-    assert f"{short}.{NEW_RPC} is filled in: remove its @todo marker" in after_tests["(output)"]
+    assert stub_day.outcomes[NEW_TEST] == "xfailed", stub_day.output
+    assert filled_day.outcomes[NEW_TEST] == "passed", filled_day.output
+    assert set(filled_day.outcomes) == set(stub_day.outcomes)
+    changed = {
+        name for name in stub_day.outcomes if stub_day.outcomes[name] != filled_day.outcomes[name]
+    }
+    assert changed == {NEW_TEST}
+    assert "failed" not in filled_day.outcomes.values(), filled_day.output
+    assert f"{short}.{NEW_RPC} is filled in: remove its @todo marker" in filled_day.output
 
 
 def test_a_vanished_rpc_is_reported_and_its_code_kept(

@@ -39,6 +39,10 @@ from .tenant_config import Secret, TenantConfig, TenantConfigParser
 logger = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID = 128
+# When its deadline passes, the caller resets the call, and that reaches us a little
+# before our copy of the deadline (which started when the request arrived) runs out:
+# a call ended this close to its deadline is logged as DEADLINE_EXCEEDED.
+EXPIRY_SLACK_SECONDS = 0.5
 _NO_TENANT = TenantConfig("", {})
 
 Handler = Callable[[Any, CallContext], Any]
@@ -318,8 +322,7 @@ class _Call:
 
     def end_early(self, error: BaseException) -> None:
         """The caller cancelled, its deadline passed, or it left a stream: log it once."""
-        expired = self.context.time_remaining() == 0.0
-        code = grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
+        code = early_end_status(self.context.time_remaining())
         self._record(code, logging.INFO, f"call ended by the caller ({type(error).__name__})")
 
     async def fail(self, error: Exception) -> None:
@@ -372,6 +375,13 @@ class _Call:
         if self.secrets_token is not None:
             reset_call_secrets(self.secrets_token)
             self.secrets_token = None
+
+
+def early_end_status(remaining: float | None) -> grpc.StatusCode:
+    """The status logged for a call its caller ended, from the seconds it had left."""
+    if remaining is not None and remaining <= EXPIRY_SLACK_SECONDS:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    return grpc.StatusCode.CANCELLED
 
 
 def _is_abort(error: BaseException) -> bool:
