@@ -1,8 +1,9 @@
 """Hostile and unusual answers, each a named test, baked with the ``cookiecutter`` CLI.
 
-Each answer either bakes a project that passes its own checks (pytest and ruff here, mypy
-too in the full tier), or stops the bake with ONE line on stderr naming the problem and
-leaves nothing in the output directory. Which of the two is asserted per case. Answers
+Each answer either bakes a project that passes its own checks (ruff for every case;
+pytest for one case of each kind in the fast tier and for all of them in the full tier,
+with mypy), or stops the bake with ONE line on stderr naming the problem and leaves
+nothing in the output directory. Which of the two is asserted per case. Answers
 are passed as separate ``key=value`` arguments, never through a shell, so a
 ``$(touch ...)`` in a name can only run if a hook or generated file evaluates it: the
 marker file it names must never appear (checked after the bake and after every check of
@@ -362,15 +363,43 @@ def test_hostile_answer(hostile_bake, case: Case):
     json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))
     leftovers = leftover_template_syntax(project, name, given or "")
     assert not leftovers, "template syntax left in the output:\n" + "\n".join(leftovers)
-    assert_check_passes(project, "pytest")
-    assert_no_marker(outcome)
     assert_check_passes(project, "ruff-check")
     assert_check_passes(project, "ruff-format")
+    assert_no_marker(outcome)
+
+
+def baked_params(fast: bool) -> list:
+    """The cases that bake: in the fast tier one per kind of hostility, the rest in --full."""
+    chosen = [c for c in CASES if c.outcome == BAKES and (c.id in PYTEST_IN_FAST_TIER) == fast]
+    marks = [] if fast else [pytest.mark.full]
+    return [pytest.param(*p.values, id=p.id, marks=[*p.marks, *marks]) for p in params(chosen)]
+
+
+# The baked project's own test suite takes ~15 CPU-seconds; in the fast tier it runs for
+# one case of each kind of hostility (every case still bakes and is checked above).
+PYTEST_IN_FAST_TIER = {
+    "vendor-apostrophe-ampersand",  # quotes
+    "vendor-backslashes",  # escapes
+    "vendor-shell-dollar-paren",  # shell
+    "vendor-jinja-expression",  # Jinja
+    "vendor-japanese",  # non-Latin script
+    "vendor-leading-digits",  # identifiers from names
+    "vendor-keyword-class",  # keywords
+    "longest-slug-and-package",  # length
+}
+
+
+@pytest.mark.parametrize("case", baked_params(fast=True) + baked_params(fast=False))
+def test_hostile_bake_passes_its_pytest(hostile_bake, case: Case):
+    outcome = hostile_bake(case)
+    assert outcome.result.returncode == 0, outcome.result.stderr
+    assert_check_passes(outcome.project, "pytest")
+    assert_no_marker(outcome)
 
 
 @pytest.mark.full
 @pytest.mark.parametrize("case", params([case for case in CASES if case.outcome == BAKES]))
-def test_hostile_answer_mypy(hostile_bake, case: Case):
+def test_hostile_bake_passes_mypy(hostile_bake, case: Case):
     outcome = hostile_bake(case)
     assert outcome.result.returncode == 0, outcome.result.stderr
     assert_check_passes(outcome.project, "mypy")
@@ -403,6 +432,7 @@ def test_vendor_name_with_control_character(tmp_path, capfd, cookiecutter_config
 def test_every_case_has_a_unique_name():
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids))
+    assert {case.id for case in CASES if case.outcome == BAKES} >= PYTEST_IN_FAST_TIER
     # The issue's list, by name: each hostile kind is a test of its own.
     for needed in (
         "vendor-double-quotes",

@@ -11,6 +11,7 @@ immutable :class:`TenantConfig` whose secrets never show in ``repr()`` or logs.
 from __future__ import annotations
 
 import enum
+import functools
 import hmac
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -116,6 +117,11 @@ class TenantConfig:
 
     def secret_values(self) -> tuple[str, ...]:
         """Every plain secret, so the logs can redact them."""
+        return self._secret_values
+
+    @functools.cached_property
+    def _secret_values(self) -> tuple[str, ...]:
+        # Once per parsed configuration (the parser caches those), not once per call.
         return tuple(value.reveal() for value in self.values.values() if isinstance(value, Secret))
 
     def __repr__(self) -> str:
@@ -154,7 +160,9 @@ class TenantConfigParser:
         """Parse and validate; raises :class:`ConfigurationError` naming the key at fault."""
         cache_key = configuration.SerializeToString(deterministic=True)
         cached = self._cache.get(cache_key)
-        if cached is None:
+        if cached is not None:
+            self._cache.move_to_end(cache_key)  # least recently used goes first
+        else:
             try:
                 cached = self._parse(configuration)
             except ConfigurationError as error:
