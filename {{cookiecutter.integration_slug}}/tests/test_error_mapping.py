@@ -22,7 +22,9 @@ from {{ cookiecutter.package_name }} import (
     errors,
 )
 from {{ cookiecutter.package_name }}.call_context import CallContext
-from {{ cookiecutter.package_name }}.call_pipeline import early_end_status
+from {{ cookiecutter.package_name }}.call_pipeline import (
+    early_end_status,
+)
 from {{ cookiecutter.package_name }}.handlers import HANDLERS
 from {{ cookiecutter.package_name }}.handlers.base import (
     ServiceHandler,

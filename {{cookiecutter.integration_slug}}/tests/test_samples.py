@@ -85,6 +85,9 @@ def unfilled_fields(message: Descriptor, document: Any, path: tuple[str, ...] = 
     for field in message.fields:
         oneof = field.containing_oneof
         if field.json_name not in document:
+            inner_type = field.message_type.full_name if field.message_type else ""
+            if inner_type and path.count(inner_type) >= MAX_REPEATS:
+                continue  # a recursive message: the generator stops after MAX_REPEATS levels
             if oneof is None or oneof.name == f"_{field.name}":  # a oneof is checked above
                 missing.append(f"{message.full_name}.{field.name}")
             continue
