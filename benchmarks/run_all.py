@@ -1,4 +1,4 @@
-"""Run the four benchmarks one after the other, each with its defaults.
+"""Run the five benchmarks one after the other, each with its defaults.
 
     python benchmarks/run_all.py            # about 8 minutes on 2 cores
     python benchmarks/run_all.py --quick    # fewer rounds, smaller streams: a smoke run
@@ -19,6 +19,7 @@ QUICK = {
     "throughput.py": ["--rounds", "2", "--duration", "2"],
     "streaming.py": ["--rounds", "1", "--sizes", "20000,100000"],
     "idle_footprint.py": ["--rounds", "1", "--types", "customer-identity"],
+    "generated_suite.py": ["--rounds", "1", "--types", "customer-identity"],
 }
 
 

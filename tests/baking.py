@@ -44,7 +44,7 @@ CHOICE_ID_NAMES = {"iap_platforms": "iap", "recommendation_services": "services"
 
 # The four checks a generated project promises to pass (its README and CI run the same).
 CHECKS: dict[str, tuple[str, ...]] = {
-    "pytest": ("-m", "pytest", "-q", "-p", "no:cacheprovider"),
+    "pytest": ("-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider"),
     "ruff-check": ("-m", "ruff", "check", "--no-cache", "."),
     "ruff-format": ("-m", "ruff", "format", "--check", "--no-cache", "."),
     "mypy": ("-m", "mypy"),
@@ -270,7 +270,13 @@ def run_check(project: Path, check: str, *extra: str) -> subprocess.CompletedPro
 
 def assert_check_passes(project: Path, check: str, *extra: str) -> str:
     result = run_check(project, check, *extra)
-    output = (result.stdout + result.stderr)[-6000:]
+    output = result.stdout + result.stderr
+    # Failing test ids first (a failing test's captured logs can fill the whole tail).
+    # Then pytest's "E" lines: the assertion that failed, with its values.
+    lines = output.splitlines()
+    failed = [line for line in lines if line.startswith(("FAILED ", "ERROR "))][:20]
+    failed += [line for line in lines if line.startswith("E ")][:60]
+    output = "\n".join(failed) + ("\n...\n" if failed else "") + output[-6000:]
     assert result.returncode == 0, (
         f"{check} failed in {project} (exit {result.returncode}):\n{output}"
     )

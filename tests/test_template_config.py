@@ -5,11 +5,13 @@
 - ``requirements-dev.txt`` (the shared environment the baked projects' checks run in)
   names every dependency of a generated project, runtime and dev extra, and the
   environment running this suite satisfies their version floors;
-- CI, the README and ``tasks.py`` run the same test command.
+- CI, the README and ``tasks.py`` run the same test command;
+- ``_copy_without_render`` names exactly the project files that hold no Jinja syntax.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.metadata
 import re
 import sys
@@ -86,6 +88,29 @@ def test_cookiecutter_choice_prompts_are_the_catalog_choice_keys():
     assert public - BASE_KEYS == choice_keys, "a prompt is neither basic nor a catalog choice"
     assert config["event_subscriptions"] == "default"
     assert set(config["__prompts__"]) >= public
+
+
+def test_copy_without_render_lists_exactly_the_plain_files():
+    """Files Cookiecutter copies verbatim must hold no Jinja; every other plain file is listed.
+
+    Copying instead of rendering saves a Jinja compile per file (a measurable share of the
+    bake, see ``benchmarks/README.md``); a Jinja tag in a listed file would be copied into
+    the project unrendered, and an unlisted plain file is compiled for nothing.
+    """
+    patterns = load_cookiecutter_json()["_copy_without_render"]
+    project_template = next(ROOT.glob("{{cookiecutter.*}}"))
+    files = {
+        path.relative_to(project_template).as_posix(): path
+        for path in project_template.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    for pattern in patterns:
+        assert fnmatch.filter(files, pattern), f"_copy_without_render: {pattern} matches no file"
+    listed = {name for name in files if any(fnmatch.fnmatch(name, p) for p in patterns)}
+    jinja = re.compile(r"\{\{|\{%|\{#")
+    plain = {name for name, path in files.items() if not jinja.search(path.read_text("utf-8"))}
+    assert not listed - plain, f"listed in _copy_without_render but uses Jinja: {listed - plain}"
+    assert not plain - listed, f"plain files missing from _copy_without_render: {plain - listed}"
 
 
 def test_requirements_dev_has_every_dependency_of_a_generated_project(baker):

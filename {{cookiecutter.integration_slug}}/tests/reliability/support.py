@@ -192,7 +192,7 @@ class Recorder:
         bucket.append(value)
         self.event.set()
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
         """Wait until ``condition()`` holds (the timeout bounds a stuck test, nothing more)."""
         await _until(self.event, condition, timeout)
 
@@ -375,7 +375,7 @@ class FakeVendor:
         if self._server is not None:
             await self._server.wait_closed()
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
         """Wait until ``condition()`` holds (the timeout bounds a stuck test, nothing more)."""
         await _until(self._changed, condition, timeout)
 
