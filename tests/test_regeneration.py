@@ -5,6 +5,9 @@
   filled-in handler or an edited to-do test.
 - ``cruft create`` then ``cruft check`` / ``cruft diff`` from the template (as a git
   repository, which cruft needs): the hooks must find the template under cruft too.
+- ``cruft update`` after a template commit that changes the runtime and adds an RPC to
+  the catalog: the change arrives, a filled-in handler survives, and the recipe the
+  generated README gives for the handler conflict (keep yours, then ``regen``) works.
 - The project's own code generator: ``regen`` changes nothing in a fresh bake and
   ``regen --check`` notices generated code that drifted.
 """
@@ -17,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from baking import (
     CHECK_TIMEOUT,
     ROOT,
@@ -172,8 +176,116 @@ def test_cruft_create_then_check_and_diff(tmp_path, cookiecutter_config):
     assert diffed.returncode == 0, "the project differs from the template:\n" + diffed.stdout
     assert_check_passes(project, "pytest")
 
-    # A new template commit makes `cruft check` report the project as out of date.
-    (template / "README.md").write_text("changed\n", encoding="utf-8")
-    git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com"]
-    assert run(*git, "commit", "-qam", "change", cwd=template).returncode == 0
-    assert cruft("check", cwd=project).returncode != 0
+
+GIT = ("git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.com")
+RUNTIME_CHANGE = "# A change of the template's runtime, brought in by cruft update.\n"
+NEW_RPC = (
+    "  // Added by the test: a second RPC, as a newer catalog might bring.\n"
+    "  rpc RevokeToken(GenerateTokenRequest) returns (GenerateTokenResponse);\n"
+)
+
+
+def git(*arguments: str, cwd: Path) -> str:
+    result = run(*GIT, *arguments, cwd=cwd)
+    assert result.returncode == 0, f"git {' '.join(arguments)}: {result.stderr}"
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        # The fresh bake was committed before the stub was filled: git merges three ways
+        # and marks the conflict in the handler.
+        pytest.param(True, id="bake-committed-first"),
+        # Only the filled project was ever committed: git cannot merge, so the hunk is
+        # left in a .rej file beside the handler.
+        pytest.param(False, id="filled-project-only", marks=pytest.mark.full),
+    ],
+)
+def test_cruft_update_brings_template_changes_and_keeps_filled_handlers(
+    tmp_path, cookiecutter_config, history
+):
+    template = copy_template_as_git_repo(tmp_path / "template")
+    out = tmp_path / "out"
+    out.mkdir()
+    created = cruft(
+        "create",
+        "--no-input",
+        "--config-file",
+        str(cookiecutter_config),
+        "--output-dir",
+        str(out),
+        "--extra-context",
+        json.dumps({"integration_type": "drm"}),
+        str(template),
+        cwd=tmp_path,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    (project,) = out.iterdir()
+    package = read_answers(project)["package_name"]
+    handler = project / "src" / package / "handlers" / "drm_token_service.py"
+    git("init", "-q", cwd=project)
+    if history:
+        git("add", "-A", cwd=project)
+        git("commit", "-qm", "generated from the template", cwd=project)
+    filled = handler.read_text(encoding="utf-8").replace(
+        "        raise NotImplementedError\n", FILLED_RETURN
+    )
+    handler.write_text(filled, encoding="utf-8")
+    git("add", "-A", cwd=project)
+    git("commit", "-qm", "the vendor's work", cwd=project)
+
+    # The template moves on: a runtime file changes and the catalog gains an RPC.
+    errors_module = template / "{{cookiecutter.integration_slug}}" / "src"
+    errors_module = errors_module / "{{cookiecutter.package_name}}" / "errors.py"
+    errors_module.write_text(
+        errors_module.read_text(encoding="utf-8") + RUNTIME_CHANGE, encoding="utf-8"
+    )
+    token_proto = template / "proto_catalog" / "drm" / "token.proto"
+    contract = token_proto.read_text(encoding="utf-8")
+    anchor = "  rpc GenerateToken(GenerateTokenRequest) returns (GenerateTokenResponse);\n"
+    assert anchor in contract
+    token_proto.write_text(contract.replace(anchor, anchor + NEW_RPC), encoding="utf-8")
+    git("commit", "-qam", "runtime change, new RPC", cwd=template)
+    assert cruft("check", cwd=project).returncode != 0, "cruft check missed the new commit"
+
+    updated = cruft("update", "--skip-apply-ask", cwd=project)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert (
+        (project / "src" / package / "errors.py")
+        .read_text(encoding="utf-8")
+        .endswith(RUNTIME_CHANGE)
+    )
+    assert "rpc RevokeToken" in (project / "proto" / "drm" / "token.proto").read_text("utf-8")
+    assert (project / "src" / package / "samples" / "DRMTokenService.RevokeToken.json").is_file()
+    # Hook output that does not depend on the change stays as it was (idempotent hooks):
+    # only the files the two commits' renders differ in are touched.
+    changed = set(git("diff", "HEAD", "--name-only", cwd=project).split())
+    assert f"src/{package}/errors.py" in changed
+    assert {f"src/{package}/server.py", "tenant.example.json", "pyproject.toml"}.isdisjoint(changed)
+    # The new stub lands next to the filled method: the conflict the README describes.
+    # Its recipe: keep yours, then regen appends the missing stub.
+    rejected = handler.with_name(handler.name + ".rej")
+    if history:
+        assert "<<<<<<<" in handler.read_text(encoding="utf-8")
+        assert not rejected.exists()
+        git("checkout", "--ours", "--", str(handler.relative_to(project)), cwd=project)
+    else:
+        assert "async def RevokeToken(" in rejected.read_text(encoding="utf-8")
+        assert handler.read_text(encoding="utf-8") == filled
+        rejected.unlink()
+    regen = run(sys.executable, "-m", package, "regen", cwd=project, PYTHONPATH="src")
+    assert regen.returncode == 0, regen.stdout + regen.stderr
+    merged = handler.read_text(encoding="utf-8")
+    assert FILLED_RETURN in merged
+    assert "async def RevokeToken(" in merged
+    assert "<<<<<<<" not in merged
+
+    todo = run(sys.executable, "-m", package, "todo", cwd=project, PYTHONPATH="src")
+    assert todo.returncode == 0, todo.stderr
+    assert "DRMTokenService.RevokeToken" in todo.stdout
+    assert "DRMTokenService.GenerateToken" not in todo.stdout
+    if history:  # the end state is the same either way: run the project's tests once
+        output = assert_check_passes(project, "pytest", "-rA")
+        assert "PASSED tests/rpcs/test_drm_token_service.py::test_generate_token" in output
+        assert "XFAIL tests/rpcs/test_drm_token_service.py::test_revoke_token" in output
