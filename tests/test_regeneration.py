@@ -132,14 +132,22 @@ def test_codegen_regen_is_idempotent_and_check_notices_drift(baker):
     assert drift.stderr.strip().splitlines()[-1].startswith("error: ")
 
 
+GIT = ("git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.com")
+
+
+def git(*arguments: str, cwd: Path) -> str:
+    result = run(*GIT, *arguments, cwd=cwd)
+    assert result.returncode == 0, f"git {' '.join(arguments)}: {result.stderr}"
+    return result.stdout
+
+
 def copy_template_as_git_repo(target: Path) -> Path:
     """The template's working tree, committed in a fresh git repository (cruft clones it)."""
     ignore = shutil.ignore_patterns(*TOOL_DIRS, "build", "*.egg-info")
     shutil.copytree(ROOT, target, ignore=ignore)
-    git = ["git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "template"]):
-        result = run(*git, *command, cwd=target)
-        assert result.returncode == 0, result.stderr
+    git("init", "-q", cwd=target)
+    git("add", "-A", cwd=target)
+    git("commit", "-q", "-m", "template", cwd=target)
     return target
 
 
@@ -147,7 +155,8 @@ def cruft(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return run(sys.executable, "-m", "cruft", *arguments, cwd=cwd)
 
 
-def test_cruft_create_then_check_and_diff(tmp_path, cookiecutter_config):
+def cruft_create(tmp_path: Path, config_file: Path, answers: dict[str, str]) -> tuple[Path, Path]:
+    """``cruft create`` from a git copy of the template; returns (template, project)."""
     template = copy_template_as_git_repo(tmp_path / "template")
     out = tmp_path / "out"
     out.mkdir()
@@ -155,16 +164,22 @@ def test_cruft_create_then_check_and_diff(tmp_path, cookiecutter_config):
         "create",
         "--no-input",
         "--config-file",
-        str(cookiecutter_config),
+        str(config_file),
         "--output-dir",
         str(out),
         "--extra-context",
-        json.dumps({"integration_type": "entitlements", "vendor_name": "Müller Medien"}),
+        json.dumps(answers),
         str(template),
         cwd=tmp_path,
     )
     assert created.returncode == 0, created.stdout + created.stderr
     (project,) = out.iterdir()
+    return template, project
+
+
+def test_cruft_create_then_check_and_diff(tmp_path, cookiecutter_config):
+    answers = {"integration_type": "entitlements", "vendor_name": "Müller Medien"}
+    template, project = cruft_create(tmp_path, cookiecutter_config, answers)
     recorded = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
     assert recorded["template"] == str(template)
     assert recorded["context"]["cookiecutter"]["vendor_name"] == "Müller Medien"
@@ -177,18 +192,11 @@ def test_cruft_create_then_check_and_diff(tmp_path, cookiecutter_config):
     assert_check_passes(project, "pytest")
 
 
-GIT = ("git", "-c", "user.name=Template Tests", "-c", "user.email=tests@example.com")
 RUNTIME_CHANGE = "# A change of the template's runtime, brought in by cruft update.\n"
 NEW_RPC = (
     "  // Added by the test: a second RPC, as a newer catalog might bring.\n"
     "  rpc RevokeToken(GenerateTokenRequest) returns (GenerateTokenResponse);\n"
 )
-
-
-def git(*arguments: str, cwd: Path) -> str:
-    result = run(*GIT, *arguments, cwd=cwd)
-    assert result.returncode == 0, f"git {' '.join(arguments)}: {result.stderr}"
-    return result.stdout
 
 
 @pytest.mark.parametrize(
@@ -205,23 +213,7 @@ def git(*arguments: str, cwd: Path) -> str:
 def test_cruft_update_brings_template_changes_and_keeps_filled_handlers(
     tmp_path, cookiecutter_config, history
 ):
-    template = copy_template_as_git_repo(tmp_path / "template")
-    out = tmp_path / "out"
-    out.mkdir()
-    created = cruft(
-        "create",
-        "--no-input",
-        "--config-file",
-        str(cookiecutter_config),
-        "--output-dir",
-        str(out),
-        "--extra-context",
-        json.dumps({"integration_type": "drm"}),
-        str(template),
-        cwd=tmp_path,
-    )
-    assert created.returncode == 0, created.stdout + created.stderr
-    (project,) = out.iterdir()
+    template, project = cruft_create(tmp_path, cookiecutter_config, {"integration_type": "drm"})
     package = read_answers(project)["package_name"]
     handler = project / "src" / package / "handlers" / "drm_token_service.py"
     git("init", "-q", cwd=project)

@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+import pytest
 from google.protobuf import json_format
 
 from {{ cookiecutter.package_name }} import contracts
@@ -21,6 +22,7 @@ from {{ cookiecutter.package_name }}.structured_logging import (
     JsonFormatter,
     TextFormatter,
     add_service_secret,
+    configure,
     redact,
     reset_call_secrets,
     set_call_secrets,
@@ -120,3 +122,38 @@ def test_settings_never_show_the_service_key() -> None:
     settings = Settings(insecure=True, preshared_key="service-key-9d2f")
     assert "service-key-9d2f" not in repr(settings)
     assert "service-key-9d2f" not in str(settings)
+
+
+def test_configured_logging_skips_the_record_fields_no_formatter_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Caller lookup, thread and process names cost half of each call's log line."""
+    for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, name, getattr(logging, name))
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    probe = logging.getLogger("tests.record_fields")
+    monkeypatch.setattr(probe, "propagate", False)
+    monkeypatch.setattr(probe, "handlers", [Keep()])
+
+    probe.warning("before")
+    configure("INFO", "json")
+    probe.warning("after")
+
+    before, after = records
+    assert before.funcName == (
+        test_configured_logging_skips_the_record_fields_no_formatter_writes.__name__
+    )
+    assert before.thread is not None
+    assert after.funcName == "(unknown function)"
+    assert (after.thread, after.threadName, after.process) == (None, None, None)
+    # The lines say the same: the skipped fields were never written.
+    formatter = JsonFormatter()
+    assert json.loads(formatter.format(before)).keys() == json.loads(formatter.format(after)).keys()
