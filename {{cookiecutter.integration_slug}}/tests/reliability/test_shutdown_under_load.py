@@ -71,26 +71,42 @@ REFUSED = grpc.StatusCode.UNAVAILABLE
 NEVER_STARTED = grpc.StatusCode.CANCELLED  # see the module's docstring
 
 
+# How long a new call gets before the next one starts. A call normally ends well within
+# it; one that arrived as the server stopped listening may be held by gRPC until the
+# shutdown is over, which waits for the accepted calls, which wait for this test.
+NEXT_CALL_AFTER = 0.05
+
+
 async def call_until_refused(
     stub: grpc.aio.UnaryUnaryMultiCallable[Message, Message], tenant: Tenant, vendor: FakeVendor
-) -> list[tuple[str, grpc.StatusCode]]:
-    """New calls, one after another, until one is refused; each call's request id and status.
+) -> list[tuple[str, asyncio.Future[grpc.StatusCode]]]:
+    """New calls until one is refused; each call's request id and status, as a future.
 
-    Any of them the service started must succeed.
+    Each call starts when the one before ends, or ``NEXT_CALL_AFTER`` seconds after it
+    started. Any call the service started must succeed. A call gRPC holds through the
+    shutdown ends only after the test has released the accepted calls.
     """
-    outcomes: list[tuple[str, grpc.StatusCode]] = []
-    while not outcomes or outcomes[-1][1] != REFUSED:
-        rid = f"later-{len(outcomes)}"
+    refused = asyncio.Event()
+
+    async def call(rid: str) -> grpc.StatusCode:
         try:
             response = await stub(
                 tenant.request(vendor), timeout=60, metadata=(("x-request-id", rid),)
             )
-            assert echoed(response) == tenant.expected(vendor)
-            outcomes.append((rid, grpc.StatusCode.OK))
         except grpc.aio.AioRpcError as error:
             assert_no_secrets(error.details() or "")
-            outcomes.append((rid, error.code()))
-    return outcomes
+            if error.code() == REFUSED:
+                refused.set()
+            return error.code()
+        assert echoed(response) == tenant.expected(vendor)
+        return grpc.StatusCode.OK
+
+    calls: list[tuple[str, asyncio.Future[grpc.StatusCode]]] = []
+    while not refused.is_set():
+        rid = f"later-{len(calls)}"
+        calls.append((rid, asyncio.ensure_future(call(rid))))
+        await asyncio.wait([calls[-1][1]], timeout=NEXT_CALL_AFTER)
+    return calls
 
 
 async def test_stop_finishes_accepted_calls_and_refuses_new_ones(
@@ -107,6 +123,7 @@ async def test_stop_finishes_accepted_calls_and_refuses_new_ones(
     port = await server.start()
     callers = held * 4
     accepted: list[asyncio.Future[Message]] = []
+    later: list[tuple[str, asyncio.Future[grpc.StatusCode]]] = []
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = manifest_stub(channel)
@@ -123,14 +140,18 @@ async def test_stop_finishes_accepted_calls_and_refuses_new_ones(
             fake_vendor.release.set()
             responses = await asyncio.gather(*accepted)
             await stopping
+            outcomes = [(rid, await status) for rid, status in later]
     finally:  # on a failure, leave nothing running for the next test
         fake_vendor.release.set()
         for call in accepted:
             call.cancel()
+        for _, status in later:
+            status.cancel()
         await server.stop(grace=1.0)
     for tenant, response in zip(callers, responses, strict=True):
         assert echoed(response) == tenant.expected(fake_vendor)
-    for rid, code in later:
+    assert REFUSED in {code for _, code in outcomes}
+    for rid, code in outcomes:
         assert code in (grpc.StatusCode.OK, REFUSED, NEVER_STARTED), (rid, code)
         if code != grpc.StatusCode.OK:
             assert rid not in recorder.started, (rid, code)
