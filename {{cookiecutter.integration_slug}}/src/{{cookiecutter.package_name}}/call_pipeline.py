@@ -17,6 +17,7 @@ Secrets of the tenant are redacted from every log line written during the call.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import logging
@@ -110,6 +111,7 @@ class CallPipeline:
         self.parser = parser
         self.preshared_key = Secret(preshared_key) if preshared_key else None
         self.in_flight = 0  # calls started and not yet answered (logged on shutdown)
+        self._idle: asyncio.Future[None] | None = None  # see wait_until_idle()
 
     # -- building handlers -------------------------------------------------------------
 
@@ -207,6 +209,20 @@ class CallPipeline:
             call.finish()
 
         return grpc.stream_stream_rpc_method_handler(stream_stream, **codec)
+
+    async def wait_until_idle(self) -> None:
+        """Return once no call the pipeline started is still running (e.g. on shutdown)."""
+        while self.in_flight:
+            self._idle = asyncio.get_running_loop().create_future()
+            try:
+                await self._idle
+            finally:
+                self._idle = None
+
+    def call_ended(self) -> None:
+        self.in_flight -= 1
+        if not self.in_flight and self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
 
     # -- the steps ---------------------------------------------------------------------
 
@@ -357,7 +373,7 @@ class _Call:
         exc_info: BaseException | None = None,
     ) -> None:
         duration = time.perf_counter() - self.started
-        self.pipeline.in_flight -= 1
+        self.pipeline.call_ended()
         metrics.in_flight -= 1
         metrics.observe(self.method, code.name, duration)
         if logger.isEnabledFor(level):

@@ -7,7 +7,8 @@ Shutdown (SIGTERM or SIGINT, e.g. from Kubernetes or Ctrl-C) goes in this order:
 2. after ``--shutdown-delay`` seconds (default 0) the server stops listening: new
    calls are refused (``UNAVAILABLE``; ``CANCELLED`` for one that arrives the very
    moment it stops) without reaching a handler, and the client reconnects elsewhere;
-3. calls in flight get ``--grace-period`` seconds to finish, then are cancelled;
+3. calls in flight get ``--grace-period`` seconds to finish, then are cancelled; once
+   they are all done, the stop is over (it does not wait out the grace period);
 4. the process exits 0. A second signal skips the waiting.
 
 The optional ``--health-port`` serves only the health service, in plaintext, so a
@@ -42,6 +43,8 @@ from .vendor import VendorClient
 
 logger = logging.getLogger(__name__)
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+# On shutdown, how long the service must have no call running before the stop is over.
+IDLE_SETTLE_SECONDS = 0.05
 
 
 def server_options(settings: Settings) -> list[tuple[str, Any]]:
@@ -200,10 +203,28 @@ class IntegrationServer:
             self.pipeline.in_flight,
             grace,
         )
+        await self._end_when_idle(stopping)
         await stopping
         if self._health_server is not None:
             await self._health_server.stop(None)
         await self.vendor.aclose()
+
+    async def _end_when_idle(self, stopping: asyncio.Future[None]) -> None:
+        """Once the calls the service started are done, end the stop.
+
+        gRPC can hold a call that arrived as it stopped listening without ever handing it
+        to the service, and end it only when the grace period is over
+        (https://github.com/grpc/grpc/issues/41785). Such calls are ended at once instead
+        (``CANCELLED``: no handler ran, so a retry is safe).
+        """
+        while not stopping.done():
+            idle = asyncio.ensure_future(self.pipeline.wait_until_idle())
+            await asyncio.wait((stopping, idle), return_when=asyncio.FIRST_COMPLETED)
+            idle.cancel()
+            # A call gRPC handed over a moment ago may not have reached the pipeline yet.
+            await asyncio.wait((stopping,), timeout=IDLE_SETTLE_SECONDS)
+            if not stopping.done() and not self.pipeline.in_flight:
+                await self._server.stop(None)
 
     async def wait_for_termination(self) -> None:
         await self._server.wait_for_termination()

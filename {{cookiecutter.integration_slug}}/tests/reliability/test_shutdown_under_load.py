@@ -158,6 +158,54 @@ async def test_stop_finishes_accepted_calls_and_refuses_new_ones(
     await fake_vendor.wait_for(lambda: fake_vendor.open_connections == 0)
 
 
+async def test_stop_does_not_wait_out_the_grace_period_for_calls_never_handed_over(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_vendor: FakeVendor,
+    recorder: Recorder,
+    log_lines: io.StringIO,
+) -> None:
+    """gRPC's own stop also waits for calls it never handed to the service (see the
+    module's docstring); once the service's calls are done, the stop ends them."""
+    monkeypatch.setitem(HANDLERS, MANIFEST.service, manifest_handler_class(recorder, echo_tenant))
+    tenant = core_tenants(mode="hold")[0]
+    server = IntegrationServer(
+        Settings(insecure=True, host="127.0.0.1", port=0), VendorClient(timeout=60.0)
+    )
+    port = await server.start()
+    grpc_stop = server._server.stop
+    never_handed_over = asyncio.Event()  # a call gRPC holds until it cancels every call
+    cancelled_at_once: list[float | None] = []
+
+    async def stop_holding_a_call(grace: float | None) -> None:
+        if grace is None:
+            cancelled_at_once.append(grace)
+            never_handed_over.set()
+        await grpc_stop(grace)
+        await never_handed_over.wait()
+
+    monkeypatch.setattr(server._server, "stop", stop_holding_a_call)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            call = asyncio.ensure_future(
+                manifest_stub(channel)(tenant.request(fake_vendor), timeout=60)
+            )
+            await fake_vendor.wait_for(lambda: fake_vendor.in_flight == 1)
+            stopping = asyncio.ensure_future(server.stop(grace=IN_PROCESS_GRACE))
+            await asyncio.wait([stopping], timeout=0.5)
+            # The service's own call is still running: nothing has been cut short.
+            assert not stopping.done()
+            assert cancelled_at_once == []
+            fake_vendor.release.set()
+            response = await call
+            await asyncio.wait_for(stopping, 30)  # far sooner than the grace period
+    finally:
+        fake_vendor.release.set()
+        never_handed_over.set()
+        await server.stop(grace=1.0)
+    assert echoed(response) == tenant.expected(fake_vendor)
+    assert cancelled_at_once == [None]
+
+
 async def start_service(environment: dict[str, str]) -> tuple[asyncio.subprocess.Process, int]:
     """``python -m <package> serve`` on a free port; returns the process and its port."""
     process = await asyncio.create_subprocess_exec(
