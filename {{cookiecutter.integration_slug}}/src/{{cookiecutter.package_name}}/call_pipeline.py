@@ -220,6 +220,7 @@ class CallPipeline:
                 self._idle = None
 
     def call_ended(self) -> None:
+        """Each call, as it ends: count it out, and wake ``wait_until_idle()`` at zero."""
         self.in_flight -= 1
         if not self.in_flight and self._idle is not None and not self._idle.done():
             self._idle.set_result(None)
