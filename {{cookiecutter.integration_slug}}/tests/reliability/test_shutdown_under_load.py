@@ -28,24 +28,14 @@ import pytest
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from {{ cookiecutter.package_name }}.handlers import (
-    HANDLERS,
-)
-from {{ cookiecutter.package_name }}.server import (
-    IntegrationServer,
-)
 from {{ cookiecutter.package_name }}.settings import (
     Settings,
 )
 from {{ cookiecutter.package_name }}.testing import (
     sample_tenant,
 )
-from {{ cookiecutter.package_name }}.vendor import (
-    VendorClient,
-)
 
 from .support import (
-    MANIFEST,
     MANIFEST_REQUEST,
     SERVICE_KEY,
     FakeVendor,
@@ -53,11 +43,10 @@ from .support import (
     Tenant,
     assert_no_secrets,
     core_tenants,
-    echo_tenant,
     echoed,
-    manifest_handler_class,
     manifest_stub,
     records,
+    serving,
 )
 
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -115,25 +104,22 @@ async def test_stop_finishes_accepted_calls_and_refuses_new_ones(
     recorder: Recorder,
     log_lines: io.StringIO,
 ) -> None:
-    monkeypatch.setitem(HANDLERS, MANIFEST.service, manifest_handler_class(recorder, echo_tenant))
     held = core_tenants(mode="hold")  # the vendor answers these once released
     quick = core_tenants()[0]
-    settings = Settings(insecure=True, host="127.0.0.1", port=0, preshared_key=SERVICE_KEY)
-    server = IntegrationServer(settings, VendorClient(timeout=60.0))
-    port = await server.start()
     callers = held * 4
     accepted: list[asyncio.Future[Message]] = []
     later: list[tuple[str, asyncio.Future[grpc.StatusCode]]] = []
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = manifest_stub(channel)
+    async with serving(monkeypatch, recorder, vendor_timeout=60.0) as harness:
+        assert harness.channel is not None
+        try:
+            stub = manifest_stub(harness.channel)
             accepted = [
                 asyncio.ensure_future(stub(tenant.request(fake_vendor), timeout=60))
                 for tenant in callers
             ]
             # Every one of them is being served: its vendor request is under way.
             await fake_vendor.wait_for(lambda: fake_vendor.in_flight == len(accepted))
-            stopping = asyncio.ensure_future(server.stop(grace=IN_PROCESS_GRACE))
+            stopping = asyncio.ensure_future(harness.server.stop(grace=IN_PROCESS_GRACE))
             later = await call_until_refused(stub, quick, fake_vendor)
             # The accepted calls are still waiting for the vendor, and now get its answer.
             assert not any(call.done() for call in accepted)
@@ -141,13 +127,12 @@ async def test_stop_finishes_accepted_calls_and_refuses_new_ones(
             responses = await asyncio.gather(*accepted)
             await stopping
             outcomes = [(rid, await status) for rid, status in later]
-    finally:  # on a failure, leave nothing running for the next test
-        fake_vendor.release.set()
-        for call in accepted:
-            call.cancel()
-        for _, status in later:
-            status.cancel()
-        await server.stop(grace=1.0)
+        finally:  # on a failure, leave nothing running for the next test
+            fake_vendor.release.set()
+            for call in accepted:
+                call.cancel()
+            for _, status in later:
+                status.cancel()
     for tenant, response in zip(callers, responses, strict=True):
         assert echoed(response) == tenant.expected(fake_vendor)
     assert REFUSED in {code for _, code in outcomes}
@@ -166,28 +151,26 @@ async def test_stop_does_not_wait_out_the_grace_period_for_calls_never_handed_ov
 ) -> None:
     """gRPC's own stop also waits for calls it never handed to the service (see the
     module's docstring); once the service's calls are done, the stop ends them."""
-    monkeypatch.setitem(HANDLERS, MANIFEST.service, manifest_handler_class(recorder, echo_tenant))
     tenant = core_tenants(mode="hold")[0]
-    server = IntegrationServer(
-        Settings(insecure=True, host="127.0.0.1", port=0), VendorClient(timeout=60.0)
-    )
-    port = await server.start()
-    grpc_stop = server._server.stop
     never_handed_over = asyncio.Event()  # a call gRPC holds until it cancels every call
     cancelled_at_once: list[float | None] = []
+    settings = Settings(insecure=True)
+    async with serving(monkeypatch, recorder, settings=settings, vendor_timeout=60.0) as harness:
+        assert harness.channel is not None
+        server = harness.server
+        grpc_stop = server._server.stop
 
-    async def stop_holding_a_call(grace: float | None) -> None:
-        if grace is None:
-            cancelled_at_once.append(grace)
-            never_handed_over.set()
-        await grpc_stop(grace)
-        await never_handed_over.wait()
+        async def stop_holding_a_call(grace: float | None) -> None:
+            if grace is None:
+                cancelled_at_once.append(grace)
+                never_handed_over.set()
+            await grpc_stop(grace)
+            await never_handed_over.wait()
 
-    monkeypatch.setattr(server._server, "stop", stop_holding_a_call)
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        monkeypatch.setattr(server._server, "stop", stop_holding_a_call)
+        try:
             call = asyncio.ensure_future(
-                manifest_stub(channel)(tenant.request(fake_vendor), timeout=60)
+                manifest_stub(harness.channel)(tenant.request(fake_vendor), timeout=60)
             )
             await fake_vendor.wait_for(lambda: fake_vendor.in_flight == 1)
             stopping = asyncio.ensure_future(server.stop(grace=IN_PROCESS_GRACE))
@@ -198,10 +181,9 @@ async def test_stop_does_not_wait_out_the_grace_period_for_calls_never_handed_ov
             fake_vendor.release.set()
             response = await call
             await asyncio.wait_for(stopping, 30)  # far sooner than the grace period
-    finally:
-        fake_vendor.release.set()
-        never_handed_over.set()
-        await server.stop(grace=1.0)
+        finally:  # before the harness stops the server, which would wait for the held call
+            fake_vendor.release.set()
+            never_handed_over.set()
     assert echoed(response) == tenant.expected(fake_vendor)
     assert cancelled_at_once == [None]
 
